@@ -77,7 +77,7 @@ static const char USAGE[] =
     "  --user NAME       user name for AUTH (env REPRAM_USER)\n"
     "  --password PW     password for AUTH (env REPRAM_PASSWORD, which other users cannot see)\n"
     "  --timeout MS      connect and per-reply time-out in milliseconds (default 5000;\n"
-    "                    env REPRAM_TIMEOUT)\n"
+    "                    env REPRAM_CLIENT_TIMEOUT)\n"
     "\n"
     "Key material (the first one given is used):\n"
     "  --key-file PATH   file holding the master key (hex or base64, '#' comments allowed)\n"
@@ -217,8 +217,8 @@ static int parse_env(options *o)
         if (!parse_num(e, 1, 65535, &v)) return usage_error("bad REPRAM_PORT", e);
         o->port = (int)v;
     }
-    if ((e = getenv("REPRAM_TIMEOUT")) != NULL) {
-        if (!parse_num(e, 1, 86400000, &v)) return usage_error("bad REPRAM_TIMEOUT", e);
+    if ((e = getenv("REPRAM_CLIENT_TIMEOUT")) != NULL) {
+        if (!parse_num(e, 1, 86400000, &v)) return usage_error("bad REPRAM_CLIENT_TIMEOUT", e);
         o->timeout_ms = (int)v;
     }
     if ((e = getenv("REPRAM_SCRYPT")) != NULL && !parse_scrypt(e, &o->scrypt))
