@@ -10,6 +10,19 @@
 
 #include "resp/resp.h"
 
+/* ---- table-driven cases: an input (a literal, possibly with NUL bytes) and its transcript ---- */
+
+#define S(lit) (lit), (sizeof(lit) - 1)
+
+typedef struct feed_case {
+    const char *in;
+    size_t len;
+    const char *want;
+} feed_case;
+
+#define CASE(lit, want) { (lit), sizeof(lit) - 1, (want) }
+#define MORE0 "more need=1 busy=0\n" /* the transcript's end once everything was consumed */
+
 /* ---- mock_alloc.c: a counting, failure-injecting allocator behind resp_realloc_hook ---- */
 
 /* Route resp/ allocations through the mock: it counts calls and fails on demand. */

@@ -18,16 +18,6 @@
 
 #include "resp_test.h"
 
-#define S(lit) (lit), (sizeof(lit) - 1)
-
-typedef struct feed_case {
-    const char *in;
-    size_t len;
-    const char *want;
-} feed_case;
-
-#define CASE(lit, want) { (lit), sizeof(lit) - 1, (want) }
-#define MORE0 "more need=1 busy=0\n"
 #define UNBALANCED "error -1 \"Protocol error: unbalanced quotes in request\"\n"
 
 static const feed_case good_cases[] = {
