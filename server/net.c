@@ -115,6 +115,7 @@ static void write_interest(srv_client *c, int on)
 
 static void read_interest(srv_client *c, int on)
 {
+    if (on && srv.shutdown_asap) return; /* shutting down: no new input, see srv_net_shutdown */
     if (on && (c->flags & SRV_CLIENT_READ_PAUSED)) {
         c->flags &= ~SRV_CLIENT_READ_PAUSED;
         event_add(c->ev_read, NULL);
@@ -234,13 +235,16 @@ static int client_stopped(const srv_client *c)
                         SRV_CLIENT_CLOSE_ASAP | SRV_CLIENT_CLOSING)) != 0;
 }
 
-/* Run up to SRV_MAX_CMDS_PER_EVENT requests.  Returns 1 when complete requests may remain. */
+/*
+ * Run up to SRV_MAX_CMDS_PER_EVENT requests.  Returns 1 when it stopped with input left over
+ * that may hold complete requests (budget spent, or SRV_OUT_HIGH_WATER bytes of output pending):
+ * the caller must arrange to come back even if no new byte ever arrives on the socket.
+ */
 static int process_input(srv_client *c)
 {
     int budget = SRV_MAX_CMDS_PER_EVENT;
     while (c->qpos < c->qlen && !client_stopped(c)) {
-        if (out_pending(c) > SRV_OUT_HIGH_WATER) return 0; /* resumes when output drains */
-        if (budget-- == 0) return 1;
+        if (out_pending(c) > SRV_OUT_HIGH_WATER || budget-- == 0) return 1;
         size_t used = 0;
         int rc = resp_parser_parse(&c->parser, c->qbuf + c->qpos, c->qlen - c->qpos, &used);
         if (rc == RESP_NEED_MORE) break;
@@ -279,7 +283,7 @@ static void after_processing(srv_client *c, int more)
         return;
     }
     if (out_pending(c) > SRV_OUT_HIGH_WATER) {
-        read_interest(c, 0);
+        read_interest(c, 0); /* on_writable resumes processing once the output drains */
         return;
     }
     if (c->flags & SRV_CLIENT_BLOCKED) return;
@@ -304,7 +308,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     srv_client *c = arg;
     srv_update_time();
     c->flags |= SRV_CLIENT_IN_CALLBACK;
-    if ((what & EV_READ) && !(c->flags & SRV_CLIENT_CLOSE_AFTER_REPLY)) {
+    if ((what & EV_READ) && !(c->flags & SRV_CLIENT_CLOSE_AFTER_REPLY) && !srv.shutdown_asap) {
         if (read_input(c) < 0) {
             c->flags |= SRV_CLIENT_CLOSING;
             leave_callback(c);
@@ -331,7 +335,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
         } else if (c->flags & SRV_CLIENT_READ_PAUSED) {
             /* Drained: resume reading and run any pipelined requests still buffered. */
             int more = process_input(c);
-            after_processing(c, more || c->qlen > c->qpos);
+            after_processing(c, more);
         }
     }
     leave_callback(c);
@@ -542,6 +546,13 @@ static void shrink_idle_buffers(void)
     }
 }
 
+/* A client still has work during shutdown: replies to send, or requests it sent before the
+ * shutdown began that have not run yet (a partial request counts too, until the deadline). */
+static int client_draining(const srv_client *c)
+{
+    return out_pending(c) > 0 || (c->qpos < c->qlen && !(c->flags & SRV_CLIENT_CLOSE_AFTER_REPLY));
+}
+
 static void check_shutdown(uint64_t now)
 {
     int busy = 0;
@@ -549,7 +560,7 @@ static void check_shutdown(uint64_t now)
     while (n != &srv.clients) {
         srv_client *c = srv_container_of(n, srv_client, node);
         n = n->next;
-        if (out_pending(c) > 0 && now < shutdown_deadline_ms) busy = 1;
+        if (client_draining(c) && now < shutdown_deadline_ms) busy = 1;
         else if (!(c->flags & SRV_CLIENT_IN_CALLBACK)) srv_client_close(c);
     }
     if (!busy) event_base_loopbreak(srv.base);
@@ -620,6 +631,15 @@ void srv_net_shutdown(int exit_code)
     srv.exit_code = exit_code;
     shutdown_deadline_ms = srv_now_ms() + 2000;
     srv_net_close_listeners();
+    /* Stop reading: requests already received still run and their replies are flushed (the hz
+     * timer below closes each client once it has nothing left), new input is not taken. */
+    for (srv_list_node *n = srv.clients.next; n != &srv.clients; n = n->next) {
+        srv_client *c = srv_container_of(n, srv_client, node);
+        if (!(c->flags & SRV_CLIENT_READ_PAUSED)) {
+            c->flags |= SRV_CLIENT_READ_PAUSED;
+            event_del(c->ev_read);
+        }
+    }
     /* Run the cron soon so clients with nothing pending are closed at once. */
     struct timeval tv = {0, 1000};
     event_add(srv.cron_ev, &tv);
