@@ -80,3 +80,8 @@ uint64_t ttl_siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len)
 {
     return siphash(k0, k1, data, len, 2, 4);
 }
+
+uint64_t ttl_hash_keyed(const uint8_t seed[16], const void *data, size_t len)
+{
+    return ttl_siphash13(load_le64(seed), load_le64(seed + 8), data, len);
+}

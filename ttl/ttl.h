@@ -112,6 +112,10 @@ void ttl_dict_set_remove_hook(ttl_dict *d, ttl_remove_fn *fn, void *priv);
 /* The keyed hash of a key.  Compute it once per command and pass it to the calls below. */
 uint64_t ttl_dict_hash(const ttl_dict *d, const void *key, size_t klen);
 
+/* SipHash-1-3 of data under an explicit 16-byte key, independent of any dictionary (for hashes
+ * that several processes must agree on). */
+uint64_t ttl_hash_keyed(const uint8_t seed[16], const void *data, size_t len);
+
 /*
  * Find the entry for a key.  An entry whose expiry is <= now_ms is removed on the spot (reason
  * EXPIRED) and NULL is returned.  Tombstones are returned like live entries when `tombstones` is
