@@ -140,7 +140,9 @@ SERVER_TESTS := $(addprefix $(TESTBIN)/server/,$(call test_names,server))
 SDK_TESTS := $(addprefix $(TESTBIN)/sdk/,$(call test_names,sdk))
 UNIT_TESTS := $(RESP_TESTS) $(TTL_TESTS) $(CLUSTER_TESTS) $(SERVER_TESTS) $(SDK_TESTS)
 
-SRV_TEST_DEPS_test_config := config util log
+SRV_TEST_DEPS_test_config := config util log ratelimit
+SRV_TEST_DEPS_test_ratelimit := ratelimit
+SRV_TEST_DEPS_test_encode := encode
 SRV_TEST_DEPS_test_util := util
 
 .SECONDEXPANSION:
@@ -176,9 +178,55 @@ $(TESTBIN)/redis-tests/%: $(OBJ)/redis-tests/%.o
 	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(SDK_LIBS)
 
 # ---------------------------------------------------------------------------------------------
+# Fuzzing (libFuzzer, clang from Debian).  Every <module>/fuzz/fuzz_<name>.c is a target: it is
+# built into $(FUZZ_DIR)/bin/<module>/fuzz_<name> with -fsanitize=fuzzer,address,undefined and
+# linked with its module's sources (all <module>/*.c except main.c), compiled for fuzzing into
+# $(FUZZ_DIR)/obj/.  FUZZ_SRCS_<module>_<name> replaces that source list for one target (the
+# server's targets name the few files they need) and FUZZ_LIBS_<module> adds link flags.  The
+# seed corpus is <module>/fuzz/corpus_<name>/; runs add new inputs to $(FUZZ_DIR)/corpus/ only.
+# `make fuzz FUZZ_SECONDS=600` runs each target that long, one after the other; the `fuzz` suite
+# of `make test` runs each for FUZZ_TEST_SECONDS.  Sanitizer flags are fixed here, so fuzz
+# objects never mix with the release or SANITIZE variants.
+FUZZ_CC ?= clang
+FUZZ_DIR := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := $(LANG_CFLAGS) -g -O1 -MMD -MP $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_TARGET_SRCS := $(wildcard */fuzz/fuzz_*.c)
+FUZZ_BINS := $(foreach f,$(FUZZ_TARGET_SRCS),$(FUZZ_DIR)/bin/$(call srcdir,$(f))/$(basename $(notdir $(f))))
+FUZZ_LIBS_server := $(SERVER_LIBS)
+FUZZ_LIBS_cluster := $(CLUSTER_LIBS)
+# server/fuzz/fuzz_http.c runs the real HTTP server in process: everything but main.c.
+FUZZ_SRCS_server_http := $(filter-out server/main.c,$(SERVER_SRCS)) $(CLUSTER_SRCS) $(RESP_SRCS) $(TTL_SRCS)
+fuzz_key = $(call srcdir,$(1))_$(patsubst fuzz_%,%,$(basename $(notdir $(1))))
+fuzz_srcs = $(or $(FUZZ_SRCS_$(call fuzz_key,$(1))),$(filter-out %/main.c,$(wildcard $(call srcdir,$(1))/*.c)))
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (fuzz)")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DIR_CFLAGS_$(call srcdir,$<)) -c $< -o $@
+
+define FUZZ_TARGET_RULE
+$(FUZZ_DIR)/bin/$(call srcdir,$(1))/$(basename $(notdir $(1))): $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1) $(call fuzz_srcs,$(1)))
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(FUZZ_CC) $$(FUZZ_SAN) -fsanitize=fuzzer -o $$@ $$^ $$(FUZZ_LIBS_$(call srcdir,$(1)))
+endef
+$(foreach f,$(FUZZ_TARGET_SRCS),$(eval $(call FUZZ_TARGET_RULE,$(f))))
+
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 10
+export FUZZ_DIR
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+fuzz:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) redis-tests/harness/run-fuzz $(FUZZ_BINS)
+
+# ---------------------------------------------------------------------------------------------
 # Top-level targets.
-.PHONY: all server sdk unit-tests run test test-run test-unit test-redis test-semantics check-layers \
-	check-headers format lint deps clean distclean help
+.PHONY: cluster all server sdk unit-tests run test test-run test-unit test-redis test-semantics test-http test-cluster check-layers \
+	check-headers format lint deps clean distclean help test-security soak
 
 all: $(SERVER_BIN) $(SDK_ALL) $(UNIT_TESTS) $(REDIS_TEST_PROGS)
 server: $(SERVER_BIN)
@@ -191,9 +239,26 @@ run:
 	$(Q)$(MAKE) --no-print-directory $(SERVER_BIN)
 	exec $(SERVER_BIN) --config $(CONFIG) $(ARGS)
 
+# A three-node cluster on this machine (ports 6379-6381, bus 16379-16381), with a secret generated
+# once into build/cluster-3/secret.  Runs in the foreground; Ctrl-C stops all three nodes.
+CLUSTER3 := build/cluster-3
+cluster:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory $(SERVER_BIN)
+	$(Q)mkdir -p $(CLUSTER3) && [ -s $(CLUSTER3)/secret ] || (umask 077 && openssl rand -hex 32 > $(CLUSTER3)/secret)
+	$(Q)secret=$$(cat $(CLUSTER3)/secret); pids=""; \
+	for n in 1 2 3; do \
+	  REPRAM_CLUSTER_SECRET=$$secret $(SERVER_BIN) --config conf/cluster-3/node$$n.yaml \
+	    > $(CLUSTER3)/node$$n.log 2>&1 & pids="$$pids $$!"; \
+	done; \
+	trap 'kill $$pids 2>/dev/null; wait; echo "cluster stopped"; exit 0' INT TERM; \
+	echo "three nodes running (pids$$pids): redis-cli -p 6379 | 6380 | 6381; logs in $(CLUSTER3)/"; \
+	echo "Ctrl-C stops them."; \
+	wait
+
 # Every suite writes TAP-style lines (ok / not ok / # SKIP) to $(RESULTS)/<suite>.tap and echoes
 # them; redis-tests/harness/tally prints the per-suite counts and the final "N passed, N failed".
-SUITES ?= unit redis semantics sdk
+SUITES ?= unit redis semantics sdk http security cluster fuzz soak
 HARNESS := redis-tests/harness
 export BUILD SANITIZE CACHE
 
@@ -201,7 +266,7 @@ test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory test-run
 
-test-run: all
+test-run: all $(if $(filter fuzz,$(SUITES)),fuzz-build)
 	$(Q)rm -rf $(RESULTS) && mkdir -p $(RESULTS)/work
 	$(Q)for s in $(SUITES); do WORK=$(CURDIR)/$(RESULTS)/work/$$s; mkdir -p $$WORK; \
 	  WORK=$$WORK $(HARNESS)/suite-$$s $(RESULTS)/$$s.tap || true; done; \
@@ -213,6 +278,19 @@ test-redis:
 	$(Q)$(MAKE) --no-print-directory test-run SUITES=redis
 test-semantics:
 	$(Q)$(MAKE) --no-print-directory test-run SUITES=semantics
+test-http:
+	$(Q)$(MAKE) --no-print-directory test-run SUITES=http
+test-security:
+	$(Q)$(MAKE) --no-print-directory test-run SUITES=security
+test-cluster:
+	$(Q)$(MAKE) --no-print-directory test-run SUITES=cluster
+
+# The soak test on its own, longer than in `make test` (SOAK_SECONDS of load: 150 here, 30 in
+# `make test`; the whole run takes about 3 minutes and stops by itself).
+soak:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory test-run SUITES=soak SOAK_SECONDS=$(or $(SOAK_SECONDS),150) SOAK_WARMUP=10
+export SOAK_SECONDS SOAK_WARMUP FUZZ_TEST_SECONDS
 
 # Layering (STYLE.md section 1): which directories each module may include from.
 LAYER_ALLOW_resp :=
@@ -251,7 +329,7 @@ lint:
 # `make deps` installs the Debian packages that are missing and does nothing when all are there.
 DEB_PKGS := build-essential pkg-config libevent-dev libhiredis-dev libyaml-dev libssl-dev \
 	libcmocka-dev redis-tools redis-server python3-redis python3-cryptography tcl valgrind \
-	curl ca-certificates
+	curl ca-certificates openssl prometheus clang libclang-rt-14-dev strace iproute2
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
@@ -266,14 +344,16 @@ deps:
 	fi
 
 clean:
-	rm -rf build/release build/san-*
+	rm -rf build/release build/san-* build/fuzz/bin build/fuzz/obj
 
 distclean:
 	rm -rf build
 
 help:
 	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "Other targets: server sdk unit-tests test-unit test-redis check-layers check-headers"
-	@echo "               format lint deps clean distclean.  V=1 shows full commands."
+	@echo "Other targets: server sdk unit-tests test-unit test-redis test-security check-layers"
+	@echo "               check-headers format lint deps clean distclean, fuzz (FUZZ_SECONDS=600),"
+	@echo "               soak (SOAK_SECONDS=150).  V=1 shows full commands."
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)

@@ -28,6 +28,8 @@
 #include "server/info.h"
 #include "server/log.h"
 #include "server/multi.h"
+#include "server/tls.h"
+#include "server/replica.h"
 
 static void out_check(srv_client *c)
 {
@@ -37,9 +39,50 @@ static void out_check(srv_client *c)
     }
 }
 
+/* ---- client-output-buffer-limit */
+
+static void close_for_output(srv_client *c, const char *which, long long limit)
+{
+    c->flags |= SRV_CLIENT_CLOSE_ASAP;
+    if (which[0] == 'h') srv.stats.obuf_hard_limit_closes++;
+    else srv.stats.obuf_soft_limit_closes++;
+    srv_log(SRV_LOG_VERBOSE, "closing client id=%llu addr=%s: %zu bytes of replies pending, over "
+            "client-output-buffer-limit %s limit (%lld bytes)", (unsigned long long)c->id,
+            c->addr, c->out.len - c->out_sent, which, limit);
+}
+
+/* A reply of `add` bytes would take pending output past <hard>: close instead of appending.
+ * One comparison on the reply path; only replies that can be large call it. */
+static int over_hard_limit(srv_client *c, size_t add)
+{
+    long long hard = srv.cfg.obuf_limit.hard_bytes;
+    if (hard <= 0 || c->out.len - c->out_sent + add <= (unsigned long long)hard) return 0;
+    close_for_output(c, "hard", hard);
+    return 1;
+}
+
+int srv_client_check_output_limits(srv_client *c, uint64_t now_ms)
+{
+    const srv_obuf_limit *l = &srv.cfg.obuf_limit;
+    size_t pending = c->out.len - c->out_sent;
+    if (c->flags & SRV_CLIENT_CLOSE_ASAP) return 1;
+    if (l->hard_bytes > 0 && pending > (unsigned long long)l->hard_bytes) {
+        close_for_output(c, "hard", l->hard_bytes);
+        return 1;
+    }
+    if (l->soft_bytes <= 0 || pending <= (unsigned long long)l->soft_bytes) {
+        c->obuf_soft_since_ms = 0;
+        return 0;
+    }
+    if (c->obuf_soft_since_ms == 0) c->obuf_soft_since_ms = now_ms ? now_ms : 1;
+    if (now_ms - c->obuf_soft_since_ms < (uint64_t)l->soft_s * 1000) return 0;
+    close_for_output(c, "soft", l->soft_bytes);
+    return 1;
+}
+
 void srv_reply_raw(srv_client *c, const void *p, size_t len)
 {
-    if (srv_client_muted(c)) return;
+    if (srv_client_muted(c) || over_hard_limit(c, len)) return;
     resp_add_raw(&c->out, p, len);
     out_check(c);
 }
@@ -65,7 +108,7 @@ void srv_reply_int(srv_client *c, long long v)
 
 void srv_reply_bulk(srv_client *c, const void *p, size_t len)
 {
-    if (srv_client_muted(c)) return;
+    if (srv_client_muted(c) || over_hard_limit(c, len)) return;
     resp_add_bulk(&c->out, p, len);
     out_check(c);
 }
@@ -130,7 +173,7 @@ void srv_reply_bool(srv_client *c, int v)
 
 void srv_reply_verbatim(srv_client *c, const char *p, size_t len)
 {
-    if (srv_client_muted(c)) return;
+    if (srv_client_muted(c) || over_hard_limit(c, len)) return;
     resp_add_verbatim(&c->out, "txt", p, len, c->resp);
     out_check(c);
 }
@@ -199,6 +242,7 @@ srv_client *srv_client_create(int fd)
     srv_client_update_limits(c);
     resp_wbuf_init(&c->out);
     srv_list_init(&c->node);
+    srv_list_init(&c->wait_node);
     srv_list_push_back(&srv.clients, &c->node);
     srv.client_count++;
     return c;
@@ -217,11 +261,13 @@ void srv_client_free(srv_client *c)
 {
     if (!c) return;
     srv_multi_reset(c);
+    srv_repl_client_gone(c);
     srv_list_remove(&c->node);
     srv.client_count--;
     if (srv.current == c) srv.current = NULL;
     if (c->ev_read) event_free(c->ev_read);
     if (c->ev_write) event_free(c->ev_write);
+    srv_tls_detach(c);
     if (c->fd >= 0) close(c->fd);
     resp_parser_deinit(&c->parser);
     resp_wbuf_deinit(&c->out);

@@ -17,12 +17,14 @@
 #include <stdint.h>
 
 #include "resp/resp.h"
+#include "server/ratelimit.h"
 #include "server/server.h"
 
 struct event;
 struct srv_command;
 struct srv_multi_cmd;
 struct srv_watched;
+struct ssl_st;
 
 /* Client flags. */
 #define SRV_CLIENT_CLOSE_AFTER_REPLY 0x0001u /* QUIT, protocol error: flush then close */
@@ -66,12 +68,31 @@ typedef struct srv_client {
     /* Identity and bookkeeping for CLIENT LIST / INFO. */
     char addr[64];                  /* "ip:port" of the peer */
     char laddr[64];                 /* "ip:port" of our side */
+    srv_ipaddr peer_ip;             /* addr parsed for resp-rate-limit; len 0 until needed */
     char *name;                     /* CLIENT SETNAME, or NULL */
     char *lib_name, *lib_ver;       /* CLIENT SETINFO, or NULL */
     uint64_t ctime_ms;
     uint64_t last_interaction_ms;
     const struct srv_command *last_cmd;
     size_t argv_mem;                /* bytes of the arguments of the running command */
+
+    /* TLS (tls.c): the session of a tls-port client, NULL for plain TCP; SRV_TLS_* state bits;
+     * the length of a blocked SSL_write, which must be repeated as it was. */
+    struct ssl_st *ssl;
+    unsigned tls_flags;
+    size_t tls_write_len;
+    /* client-output-buffer-limit: when pending output went above <soft>; 0 = it is not. */
+    uint64_t obuf_soft_since_ms;
+
+    /* Replication (replica.c): while `holding`, net.c sends nothing past hold_from, which is
+     * where the reply of the request waiting for its quorum starts. */
+    size_t hold_from;
+    int holding;
+    uint64_t repl_seq;              /* the write this client waits for, 0 = none */
+    uint64_t last_write_seq;        /* its latest replicated write (WAIT) */
+    long long wait_replicas;        /* WAIT in progress: peers wanted (0 = not waiting) */
+    uint64_t wait_deadline_ms;      /* ... until then (UINT64_MAX = no limit) */
+    srv_list_node wait_node;        /* in replica.c's list of waiting clients */
 
     /* MULTI/EXEC and WATCH (cmd_multi.c). */
     struct srv_multi_cmd *mstate;   /* queued commands, or NULL */
@@ -84,7 +105,11 @@ typedef struct srv_client {
 
 /* ---- replies: every helper appends one element; nothing is sent while the client is muted. */
 
-static inline int srv_client_muted(const srv_client *c) { return (c->flags & SRV_CLIENT_MUTED) != 0; }
+/* Muted: CLIENT REPLY OFF/SKIP, or being closed (CLOSE_ASAP: nothing more will be sent). */
+static inline int srv_client_muted(const srv_client *c)
+{
+    return (c->flags & (SRV_CLIENT_MUTED | SRV_CLIENT_CLOSE_ASAP)) != 0;
+}
 
 void srv_reply_raw(srv_client *c, const void *p, size_t len);
 void srv_reply_ok(srv_client *c);                             /* +OK */
@@ -135,6 +160,16 @@ void srv_client_free(srv_client *c);
 
 /* Bytes of memory a client holds (buffers, names, queued MULTI commands). */
 size_t srv_client_memory(const srv_client *c);
+
+/*
+ * client-output-buffer-limit (normal class).  Returns 1 when the client has been marked
+ * CLOSE_ASAP because its pending output is above <hard>, or has been above <soft> for
+ * <soft-seconds> as of now_ms (the soft clock starts at the first check that finds it above);
+ * counted in srv.stats and logged at verbose level.  The reply helpers check <hard> themselves
+ * before appending, so a huge reply is never built; net.c calls this after each batch of
+ * commands and from the hz timer (a slow reader adds nothing but must still be caught).
+ */
+int srv_client_check_output_limits(srv_client *c, uint64_t now_ms);
 
 /* Set the parser limits from the configuration and the client's authentication state. */
 void srv_client_update_limits(srv_client *c);

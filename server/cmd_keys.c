@@ -26,7 +26,9 @@
  *     for two commands) and a count pass (matching every key twice).
  *   - SCAN's COUNT follows Redis's loop: keep visiting buckets until COUNT keys were examined (before
  *     MATCH/TYPE filtering), the cursor wraps, or 10 x COUNT buckets were visited, so a selective
- *     MATCH costs the same per call as in Redis.
+ *     MATCH costs the same per call as in Redis.  Unlike Redis, COUNT is capped at scan-max-count
+ *     and KEYS refuses a reply of more than keys-max-reply keys (it stops collecting there), so
+ *     one call cannot take unbounded time or memory.
  *
  * Invariants:
  *   - Entry pointers in `collected` are borrowed from srv.db and used only before the command
@@ -280,6 +282,8 @@ typedef struct key_collector {
     size_t examined;     /* keys visited, before any filter (SCAN's COUNT budget) */
     size_t matched;      /* keys that passed the pattern (SCAN TYPE's keyspace hits) */
     size_t n;            /* keys collected in keybuf */
+    size_t limit;        /* collect at most this many (KEYS: keys-max-reply); 0 = no limit */
+    int over;            /* more keys matched than `limit` */
 } key_collector;
 
 static void collect_key(void *priv, const ttl_entry *e)
@@ -293,6 +297,10 @@ static void collect_key(void *priv, const ttl_entry *e)
     }
     col->matched++;
     if (!col->keep) return;
+    if (col->limit && col->n >= col->limit) {
+        col->over = 1; /* stop growing: the reply will be refused */
+        return;
+    }
     if (col->n == keybuf_cap) {
         size_t cap = keybuf_cap ? keybuf_cap * 2 : 64;
         const ttl_entry **grown = realloc(keybuf, cap * sizeof *grown);
@@ -314,6 +322,16 @@ static void collector_init(key_collector *col, const char *pat, size_t plen)
     col->keep = 1;
 }
 
+/* Drop the collection buffer when it grew beyond what is worth keeping between calls. */
+static void reply_collected_release(void)
+{
+    if (keybuf_cap > KEYBUF_KEEP) {
+        free(keybuf);
+        keybuf = NULL;
+        keybuf_cap = 0;
+    }
+}
+
 /* Reply the collected keys as an array, then drop an oversized buffer. */
 static void reply_collected(srv_client *c, const key_collector *col)
 {
@@ -323,11 +341,7 @@ static void reply_collected(srv_client *c, const key_collector *col)
         const void *key = ttl_entry_key(keybuf[i], &klen);
         srv_reply_bulk(c, key, klen);
     }
-    if (keybuf_cap > KEYBUF_KEEP) {
-        free(keybuf);
-        keybuf = NULL;
-        keybuf_cap = 0;
-    }
+    reply_collected_release();
 }
 
 /* ---- KEYS SCAN RANDOMKEY DBSIZE */
@@ -337,8 +351,17 @@ static void cmd_keys(srv_client *c, int argc, const resp_arg *argv)
     (void)argc;
     key_collector col;
     collector_init(&col, argv[1].ptr, argv[1].len);
+    col.limit = (size_t)srv.cfg.keys_max_reply;
     /* One call with an unlimited bucket budget walks the whole table (cursor 0 back to 0). */
     ttl_dict_scan(srv.db, 0, SIZE_MAX, srv_now_ms(), 0, collect_key, &col);
+    if (col.over) {
+        srv.stats.keys_limit_rejections++;
+        srv_reply_errorf(c, "ERR KEYS matched more than keys-max-reply (%d) keys: use SCAN "
+                         "instead", srv.cfg.keys_max_reply);
+        col.n = 0;
+        reply_collected_release();
+        return;
+    }
     reply_collected(c, &col);
 }
 
@@ -427,6 +450,12 @@ static void cmd_scan(srv_client *c, int argc, const resp_arg *argv)
     scan_opts o;
     if (parse_cursor_or_reply(c, &argv[1], &cursor) < 0) return;
     if (parse_scan_opts_or_reply(c, argc, argv, &o) < 0) return;
+    /* scan-max-count bounds the work of one call; returning fewer keys is within SCAN's
+     * contract, so clients asking for more keep working. */
+    if (srv.cfg.scan_max_count > 0 && o.count > srv.cfg.scan_max_count) {
+        o.count = srv.cfg.scan_max_count;
+        srv.stats.scan_count_clamps++;
+    }
 
     key_collector col;
     collector_init(&col, o.pat, o.plen);

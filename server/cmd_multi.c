@@ -380,6 +380,15 @@ static void exec_cmd(srv_client *c, int argc, const resp_arg *argv)
     srv_multi_reset(c);
 }
 
+int srv_multi_writes_queued(const srv_client *c)
+{
+    for (int i = 0; i < c->mcount; i++)
+        if (c->mstate[i].cmd->flags & SRV_CMD_WRITE) return 1;
+    return 0;
+}
+
+int srv_multi_is_exec(const srv_command *cmd) { return cmd && cmd->fn == exec_cmd; }
+
 int srv_multi_abort_exec(srv_client *c, const srv_command *cmd, const char *msg)
 {
     /* Redis answers this way whether or not a transaction is open. */

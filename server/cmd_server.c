@@ -27,6 +27,7 @@
 #include "server/info.h"
 #include "server/log.h"
 #include "server/net.h"
+#include "server/replica.h"
 #include "server/server.h"
 #include "server/util.h"
 
@@ -296,7 +297,7 @@ static void wait_cmd(srv_client *c, int argc, const resp_arg *argv)
         srv_reply_error(c, "ERR timeout is negative");
         return;
     }
-    srv_reply_int(c, 0);
+    srv_repl_wait(c, n, timeout);
 }
 
 /* FUNCTION FLUSH [ASYNC|SYNC]: there are no functions; Redis's test harness sends it. */

@@ -20,23 +20,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "server/client.h"
 #include "server/db.h"
 #include "server/log.h"
 #include "server/multi.h"
+#include "server/ratelimit.h"
+#include "server/replica.h"
+#include "server/shadow.h"
 #include "server/server.h"
 
 #define NAME_MAX_LEN 32 /* longer names cannot be commands: no lookup needed */
 
 static srv_command **index_slots;
+static srv_ratelimit *resp_limiter; /* resp-rate-limit's buckets, created on first use */
 static size_t index_mask;
 static int top_count;
 
 static srv_command *const *family_tables(size_t *n)
 {
     static srv_command *const tables[] = {srv_cmds_string, srv_cmds_keys, srv_cmds_conn,
-                                          srv_cmds_server, srv_cmds_multi};
+                                          srv_cmds_server, srv_cmds_multi, srv_cmds_debug};
     *n = sizeof tables / sizeof tables[0];
     return tables;
 }
@@ -99,6 +104,8 @@ void srv_commands_free(void)
 {
     free(index_slots);
     index_slots = NULL;
+    srv_ratelimit_free(resp_limiter);
+    resp_limiter = NULL;
 }
 
 srv_command *srv_command_lookup(const char *name, size_t len)
@@ -222,7 +229,9 @@ void srv_call(srv_client *c, srv_command *cmd, int argc, const resp_arg *argv)
     uint64_t start = srv_ustime();
     c->last_cmd = cmd;
     cmd->fn(c, argc, argv);
-    cmd->stats.usec += srv_ustime() - start;
+    uint64_t us = srv_ustime() - start;
+    cmd->stats.usec += us;
+    cmd->stats.latency[srv_latency_bucket(us)]++;
     cmd->stats.calls++;
     if (srv.stats.total_error_replies > errors) cmd->stats.failed_calls++; /* > : RESETSTAT */
     srv.stats.commands_processed++;
@@ -240,9 +249,61 @@ static size_t args_bytes(int argc, const resp_arg *argv)
     return n;
 }
 
+/*
+ * A MULTI queue is client memory nothing else bounds: at most multi-max-commands commands, and
+ * its bytes count toward client-query-buffer-limit (they are requests not yet run).  Refusing
+ * poisons the transaction like any queueing error, so a half-queued transaction never runs.
+ * Returns 1 after replying the refusal.
+ */
+static int multi_queue_full_or_reply(srv_client *c, srv_command *cmd, int argc,
+                                     const resp_arg *argv)
+{
+    char msg[160];
+    if (srv.cfg.multi_max_commands > 0 && c->mcount >= srv.cfg.multi_max_commands)
+        snprintf(msg, sizeof msg, "ERR MULTI queue is full (multi-max-commands is %d): EXEC or "
+                 "DISCARD", srv.cfg.multi_max_commands);
+    else if ((long long)(c->mstate_mem + args_bytes(argc, argv)) >
+             srv.cfg.client_query_buffer_limit)
+        snprintf(msg, sizeof msg, "ERR MULTI queue would exceed client-query-buffer-limit (%lld "
+                 "bytes): EXEC or DISCARD", srv.cfg.client_query_buffer_limit);
+    else
+        return 0;
+    srv.stats.multi_queue_rejections++;
+    reject(c, cmd, msg);
+    return 1;
+}
+
+/* ---- resp-rate-limit (off by default) */
+
+#define RATE_LIMIT_ERR "ERR rate limit exceeded for this client address (resp-rate-limit)"
+
+/* 1 when c's address is over resp-rate-limit (counted; the caller refuses the request). */
+static int rate_limited(srv_client *c)
+{
+    if (!resp_limiter) {
+        uint64_t seed = 0;
+        if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed) seed = srv_ustime();
+        resp_limiter = srv_ratelimit_create(0, seed);
+        if (!resp_limiter) abort();
+    }
+    if (c->peer_ip.len == 0) { /* c->addr is "ip:port" (IPv6 without brackets) */
+        const char *colon = strrchr(c->addr, ':');
+        srv_ipaddr_parse(c->addr, colon ? (size_t)(colon - c->addr) : strlen(c->addr), &c->peer_ip);
+    }
+    if (srv_ratelimit_take(resp_limiter, &c->peer_ip, srv_now_ms(), (double)srv.cfg.resp_rate_limit,
+                           (double)srv.cfg.resp_rate_burst, NULL))
+        return 0;
+    srv.stats.resp_rate_limited++;
+    return 1;
+}
+
 static void process(srv_client *c, int argc, const resp_arg *argv)
 {
     char err[512];
+    if (srv.cfg.resp_rate_limit > 0 && rate_limited(c)) {
+        reject(c, srv_command_lookup(argv[0].ptr, argv[0].len), RATE_LIMIT_ERR);
+        return;
+    }
     srv_command *cmd = srv_command_resolve(argc, argv, err, sizeof err);
     if (!cmd) {
         /* Attribute arity errors to the known command for its statistics. */
@@ -258,8 +319,21 @@ static void process(srv_client *c, int argc, const resp_arg *argv)
         reject(c, cmd, "NOAUTH Authentication required.");
         return;
     }
+    if (srv.loading && !(cmd->flags & SRV_CMD_LOADING)) {
+        reject(c, cmd, "LOADING Redis is loading the dataset in memory");
+        return;
+    }
     if ((c->flags & SRV_CLIENT_MULTI) && (cmd->flags & SRV_CMD_NO_MULTI_QUEUE)) {
         reject(c, cmd, "ERR Command not allowed inside a transaction");
+        return;
+    }
+    /* In a cluster a write needs a reachable quorum before anything is applied (Redis's
+     * min-replicas rule and text).  Queueing inside MULTI is not a write; EXEC of writes is. */
+    int writes = (cmd->flags & SRV_CMD_WRITE) ||
+                 (srv_multi_is_exec(cmd) && srv_multi_writes_queued(c));
+    int queueing = (c->flags & SRV_CLIENT_MULTI) && !srv_multi_is_exec(cmd);
+    if (writes && !queueing && !srv_repl_can_write()) {
+        reject(c, cmd, "NOREPLICAS Not enough good replicas to write.");
         return;
     }
     /* Over maxmemory, Redis also refuses to queue anything inside MULTI (the queue itself
@@ -273,6 +347,7 @@ static void process(srv_client *c, int argc, const resp_arg *argv)
         }
     }
     if ((c->flags & SRV_CLIENT_MULTI) && !is_transaction_control(cmd)) {
+        if (multi_queue_full_or_reply(c, cmd, argc, argv)) return;
         srv_multi_queue(c, cmd, argc, argv);
         return;
     }
@@ -283,7 +358,10 @@ void srv_process_command(srv_client *c, int argc, const resp_arg *argv)
 {
     srv.current = c;
     c->argv_mem = args_bytes(argc, argv);
+    c->hold_from = c->out.len;
     process(c, argc, argv);
+    srv_shadow_flush();        /* markers of shortened lifetimes a lookup just expired */
+    srv_repl_finish_client(c); /* in a cluster: hold the reply until a majority has the change */
     c->argv_mem = 0;
     /* CLIENT REPLY SKIP mutes exactly the command after it. */
     c->flags &= ~SRV_CLIENT_REPLY_SKIP;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "resp/resp.h"
+#include "server/metrics.h"
 
 struct srv_client;
 
@@ -45,6 +46,7 @@ typedef struct srv_cmd_stats {
     uint64_t usec;
     uint64_t rejected_calls;
     uint64_t failed_calls;
+    uint64_t latency[SRV_LATENCY_BUCKETS]; /* calls by duration (metrics.h buckets); sum = calls */
 } srv_cmd_stats;
 
 typedef struct srv_command {
@@ -72,6 +74,7 @@ extern srv_command srv_cmds_keys[];
 extern srv_command srv_cmds_conn[];
 extern srv_command srv_cmds_server[];
 extern srv_command srv_cmds_multi[];
+extern srv_command srv_cmds_debug[];
 
 /* Build the lookup table.  Returns 0, or -1 when out of memory.  Call once at start-up. */
 int srv_commands_init(void);

@@ -40,6 +40,7 @@
 #include <yaml.h>
 
 #include "server/log.h"
+#include "server/ratelimit.h"
 #include "server/util.h"
 
 /* Entries in a list option (bind); Redis's CONFIG_BINDADDR_MAX is the same. */
@@ -63,13 +64,25 @@
 
 static const char *const policy_names[] = {"noeviction", "volatile-ttl", NULL};
 static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
+static const char *const debug_names[] = {"no", "yes", "local", NULL};
+static const char *const tls_auth_names[] = {"no", "yes", "optional", NULL};
 
 _Static_assert(SRV_MAXMEMORY_NOEVICTION == 0 && SRV_MAXMEMORY_VOLATILE_TTL == 1,
                "policy_names is indexed by enum srv_maxmemory_policy");
 _Static_assert(SRV_LOG_DEBUG == 0 && SRV_LOG_VERBOSE == 1 && SRV_LOG_NOTICE == 2 &&
                    SRV_LOG_WARNING == 3,
                "loglevel_names is indexed by SRV_LOG_*");
+_Static_assert(SRV_TLS_AUTH_NO == 0 && SRV_TLS_AUTH_YES == 1 && SRV_TLS_AUTH_OPTIONAL == 2,
+               "tls_auth_names is indexed by enum srv_tls_auth");
 _Static_assert(offsetof(srv_config, bind_count) == offsetof(srv_config, bind) + sizeof(char **),
+               "a list field is followed by its int count");
+_Static_assert(offsetof(srv_config, seed_count) == offsetof(srv_config, seeds) + sizeof(char **),
+               "a list field is followed by its int count");
+_Static_assert(offsetof(srv_config, cluster_member_count) ==
+                   offsetof(srv_config, cluster_members) + sizeof(char **),
+               "a list field is followed by its int count");
+_Static_assert(offsetof(srv_config, http_trusted_proxy_count) ==
+                   offsetof(srv_config, http_trusted_proxies) + sizeof(char **),
                "a list field is followed by its int count");
 
 #define MUT SRV_OPT_MUTABLE
@@ -91,6 +104,31 @@ const srv_option srv_options[] = {
     /* security */
     {"requirepass", SRV_OPT_STRING, OFF(requirepass), "", 0, 0, NULL, MUT | SRV_OPT_SENSITIVE,
      "password", "password clients must AUTH with; empty = no password"},
+    {"protected-mode", SRV_OPT_BOOL, OFF(protected_mode), "yes", 0, 0, NULL, MUT, "",
+     "yes: without requirepass, refuse clients that are not on loopback"},
+    {"lock-memory", SRV_OPT_BOOL, OFF(lock_memory), "no", 0, 0, NULL, 0, "",
+     "yes: mlockall() at start-up so values never reach swap (needs RLIMIT_MEMLOCK)"},
+    /* TLS */
+    {"tls-port", SRV_OPT_INT, OFF(tls_port), "0", 0, 65535, NULL, 0, "",
+     "TCP port for RESP over TLS; 0 = no TLS listener"},
+    {"tls-cert-file", SRV_OPT_STRING, OFF(tls_cert_file), "", 0, 0, NULL, 0, "path",
+     "server certificate (PEM, may hold the chain)"},
+    {"tls-key-file", SRV_OPT_STRING, OFF(tls_key_file), "", 0, 0, NULL, 0, "path",
+     "private key of tls-cert-file (PEM, unencrypted)"},
+    {"tls-ca-cert-file", SRV_OPT_STRING, OFF(tls_ca_cert_file), "", 0, 0, NULL, 0, "path",
+     "CA certificates (PEM) that client certificates must chain to"},
+    {"tls-ca-cert-dir", SRV_OPT_STRING, OFF(tls_ca_cert_dir), "", 0, 0, NULL, 0, "path",
+     "directory of hashed CA certificates (c_rehash), as an alternative"},
+    {"tls-auth-clients", SRV_OPT_ENUM, OFF(tls_auth_clients), "yes", 0, 0, tls_auth_names, 0, "",
+     "client certificates: not asked for, required, or checked when offered"},
+    {"tls-protocols", SRV_OPT_STRING, OFF(tls_protocols), "TLSv1.2 TLSv1.3", 0, 0, NULL, 0,
+     "words", "TLS versions accepted: TLSv1.2 and/or TLSv1.3"},
+    {"tls-ciphers", SRV_OPT_STRING, OFF(tls_ciphers), "", 0, 0, NULL, 0, "list",
+     "TLS 1.2 cipher list (OpenSSL syntax); empty = OpenSSL's default"},
+    {"tls-ciphersuites", SRV_OPT_STRING, OFF(tls_ciphersuites), "", 0, 0, NULL, 0, "list",
+     "TLS 1.3 cipher suites (OpenSSL syntax); empty = OpenSSL's default"},
+    {"tls-handshake-timeout", SRV_OPT_SECONDS, OFF(tls_handshake_timeout_s), "10", 1, 3600, NULL,
+     MUT, "seconds", "close a TLS client that has not finished its handshake by then"},
     /* memory and limits */
     {"maxmemory", SRV_OPT_BYTES, OFF(maxmemory), "0", 0, LLONG_MAX, NULL, MUT, "bytes",
      "memory for keys, values and overhead; 0 = no limit"},
@@ -104,6 +142,15 @@ const srv_option srv_options[] = {
      "longest key accepted"},
     {"max-value-size", SRV_OPT_BYTES, OFF(max_value_size), "10mb", 1, 512 * MB, NULL, MUT,
      "bytes", "longest value accepted"},
+    {"client-output-buffer-limit", SRV_OPT_OBUF, OFF(obuf_limit), "normal 256mb 64mb 60", 0, 0,
+     NULL, MUT, "limits", "disconnect a client whose pending replies pass <hard>, or stay above "
+     "<soft> for <soft-seconds>"},
+    {"multi-max-commands", SRV_OPT_INT, OFF(multi_max_commands), "10000", 0, INT_MAX, NULL, MUT,
+     "commands", "commands one MULTI may queue; 0 = no limit"},
+    {"scan-max-count", SRV_OPT_INT, OFF(scan_max_count), "10000", 0, INT_MAX, NULL, MUT, "keys",
+     "SCAN's COUNT is lowered to this; 0 = no limit"},
+    {"keys-max-reply", SRV_OPT_INT, OFF(keys_max_reply), "100000", 0, INT_MAX, NULL, MUT, "keys",
+     "KEYS refuses a pattern matching more keys (use SCAN); 0 = no limit"},
     /* time to live */
     {"default-ttl", SRV_OPT_SECONDS, OFF(default_ttl_s), "3600", 1, TTL_MAX_S, NULL, MUT,
      "seconds", "TTL of writes that give none"},
@@ -122,6 +169,70 @@ const srv_option srv_options[] = {
      "name of this node in the cluster; empty = the host name"},
     {"pidfile", SRV_OPT_STRING, OFF(pidfile), "", 0, 0, NULL, 0, "path",
      "file to write the process id to; empty = none"},
+    /* cluster */
+    {"cluster-size", SRV_OPT_INT, OFF(cluster_size), "1", 1, 64, NULL, 0, "nodes",
+     "voting members, this node included; 1 = a single node, no cluster"},
+    {"cluster-port", SRV_OPT_INT, OFF(cluster_port), "0", 0, 65535, NULL, 0, "",
+     "cluster bus port; 0 = port + 10000"},
+    {"seeds", SRV_OPT_LIST, OFF(seeds), "", 0, 0, NULL, 0, "host:port list",
+     "bus addresses of other members (names are resolved again on every retry)"},
+    {"cluster-members", SRV_OPT_LIST, OFF(cluster_members), "", 0, 0, NULL, 0, "names",
+     "node names of the voters (this node's included); only these are admitted"},
+    {"cluster-name", SRV_OPT_STRING, OFF(cluster_name), "repram", 0, 0, NULL, 0, "name",
+     "all members must use the same; nodes of another cluster are refused"},
+    {"cluster-secret", SRV_OPT_STRING, OFF(cluster_secret), "", 0, 0, NULL, SRV_OPT_SENSITIVE,
+     "secret", "shared secret authenticating and encrypting the bus (TLS 1.3 PSK); >= 16 chars"},
+    {"cluster-tls-cert-file", SRV_OPT_STRING, OFF(cluster_tls_cert_file), "", 0, 0, NULL, 0,
+     "path", "this node's certificate for mutual TLS on the bus (with key and CA files)"},
+    {"cluster-tls-key-file", SRV_OPT_STRING, OFF(cluster_tls_key_file), "", 0, 0, NULL, 0,
+     "path", "private key of cluster-tls-cert-file"},
+    {"cluster-tls-ca-cert-file", SRV_OPT_STRING, OFF(cluster_tls_ca_cert_file), "", 0, 0, NULL,
+     0, "path", "CA that signs every member's bus certificate"},
+    {"cluster-insecure", SRV_OPT_BOOL, OFF(cluster_insecure), "no", 0, 0, NULL, 0, "",
+     "yes: allow an unauthenticated, unencrypted bus (tests only)"},
+    {"node-timeout", SRV_OPT_MILLIS, OFF(node_timeout_ms), "5000", 100, 600000, NULL, 0, "ms",
+     "a peer silent this long is suspected; failed once a majority agrees"},
+    {"write-timeout", SRV_OPT_MILLIS, OFF(write_timeout_ms), "1000", 10, 600000, NULL, MUT, "ms",
+     "how long a write waits for a majority before an error (outcome unknown)"},
+    {"max-clock-offset", SRV_OPT_MILLIS, OFF(max_clock_offset_ms), "500", 1, 600000, NULL, 0,
+     "ms", "frames from a peer whose clock is further ahead are refused"},
+    {"cluster-queue-limit", SRV_OPT_BYTES, OFF(cluster_queue_limit), "64mb", 1 * MB, LLONG_MAX,
+     NULL, MUT, "bytes", "bytes queued to one peer before its link is reset"},
+    {"tombstone-grace", SRV_OPT_SECONDS, OFF(tombstone_grace_s), "300", 1, 86400, NULL, 0,
+     "seconds", "how long a delete shadows older copies; a node cut off longer wipes itself"},
+    {"ae-interval", SRV_OPT_MILLIS, OFF(ae_interval_ms), "5000", 0, 3600000, NULL, 0, "ms",
+     "anti-entropy round with one peer this often; 0 = off"},
+    {"repair-bandwidth", SRV_OPT_BYTES, OFF(repair_bandwidth), "32mb", 64 * 1024, LLONG_MAX, NULL,
+     0, "bytes/s", "bandwidth cap of anti-entropy and bootstrap streams"},
+    {"enable-debug-command", SRV_OPT_ENUM, OFF(enable_debug_command), "no", 0, 0, debug_names, 0,
+     "", "DEBUG (test hooks: clock offset, bus delay, key versions): no, yes or local"},
+    /* HTTP and rate limits */
+    {"http-port", SRV_OPT_INT, OFF(http_port), "8080", 0, 65535, NULL, 0, "",
+     "TCP port for the HTTP API (REPRAM's v1 API, /metrics); 0 = no HTTP listener"},
+    {"http-tls", SRV_OPT_BOOL, OFF(http_tls), "no", 0, 0, NULL, 0, "",
+     "yes: http-port speaks HTTPS, with the tls-* certificate, key and client policy"},
+    {"http-max-body", SRV_OPT_BYTES, OFF(http_max_body), "0", 0, 1 * GB, NULL, MUT, "bytes",
+     "largest HTTP request body; 0 = max-value-size, else at least max-value-size"},
+    {"http-max-header-size", SRV_OPT_BYTES, OFF(http_max_header_size), "16kb", 1 * KB, 1 * MB,
+     NULL, MUT, "bytes", "largest HTTP request line plus headers"},
+    {"http-read-header-timeout", SRV_OPT_SECONDS, OFF(http_read_header_timeout_s), "10", 1, 3600,
+     NULL, MUT, "seconds", "time a client has to send a request's line and headers"},
+    {"http-idle-timeout", SRV_OPT_SECONDS, OFF(http_idle_timeout_s), "60", 1, 86400, NULL, MUT,
+     "seconds", "close an HTTP connection silent this long (between or within requests)"},
+    {"http-max-connections", SRV_OPT_INT, OFF(http_max_connections), "1024", 1, 1000000, NULL,
+     MUT, "connections", "HTTP connections open at once; more are answered 503"},
+    {"http-rate-limit", SRV_OPT_INT, OFF(http_rate_limit), "100", 0, 100000000, NULL, MUT,
+     "requests/s", "HTTP requests per second per client address; 0 = no limit"},
+    {"http-rate-burst", SRV_OPT_INT, OFF(http_rate_burst), "200", 1, 100000000, NULL, MUT,
+     "requests", "HTTP requests a client address may send at once above http-rate-limit"},
+    {"http-trusted-proxies", SRV_OPT_LIST, OFF(http_trusted_proxies), "", 0, 0, NULL, 0,
+     "addresses", "proxies (IP or CIDR) whose X-Forwarded-For names the client"},
+    {"http-write-token", SRV_OPT_STRING, OFF(http_write_token), "", 0, 0, NULL,
+     MUT | SRV_OPT_SENSITIVE, "token", "bearer token HTTP PUT and DELETE need; empty = none"},
+    {"resp-rate-limit", SRV_OPT_INT, OFF(resp_rate_limit), "0", 0, 100000000, NULL, MUT,
+     "commands/s", "RESP commands per second per client address; 0 = no limit"},
+    {"resp-rate-burst", SRV_OPT_INT, OFF(resp_rate_burst), "200", 1, 100000000, NULL, MUT,
+     "commands", "RESP commands a client address may send at once above resp-rate-limit"},
     {NULL, SRV_OPT_INT, 0, NULL, 0, 0, NULL, 0, NULL, NULL},
 };
 
@@ -211,7 +322,8 @@ static void format_range(const srv_option *o, char *buf, size_t buflen)
         snprintf(hi, sizeof hi, "%lld", o->max);
     }
     if (o->max == LLONG_MAX && o->min > 0) snprintf(buf, buflen, "at least %s", lo);
-    else snprintf(buf, buflen, "%s..%s%s", lo, hi, o->type == SRV_OPT_SECONDS ? " seconds" : "");
+    else snprintf(buf, buflen, "%s..%s%s", lo, hi,
+                  o->type == SRV_OPT_SECONDS ? " seconds" : o->type == SRV_OPT_MILLIS ? " ms" : "");
 }
 
 static int parse_number(const srv_option *o, const char *v, long long *out, char *err,
@@ -223,6 +335,7 @@ static int parse_number(const srv_option *o, const char *v, long long *out, char
 
     if (o->type == SRV_OPT_BYTES) rc = srv_parse_bytes(v, len, out);
     else if (o->type == SRV_OPT_SECONDS) rc = srv_parse_seconds(v, len, out);
+    else if (o->type == SRV_OPT_MILLIS) rc = srv_parse_millis(v, len, out);
     else rc = srv_parse_ll(v, len, out);
 
     if (rc == SRV_PARSE_INVALID && o->type == SRV_OPT_BYTES)
@@ -231,6 +344,9 @@ static int parse_number(const srv_option *o, const char *v, long long *out, char
     if (rc == SRV_PARSE_INVALID && o->type == SRV_OPT_SECONDS)
         return opt_err(err, errlen, o, "invalid duration '%.64s' (expected seconds, or a number "
                        "with s, m, h or d)", v);
+    if (rc == SRV_PARSE_INVALID && o->type == SRV_OPT_MILLIS)
+        return opt_err(err, errlen, o, "invalid duration '%.64s' (expected milliseconds, or a "
+                       "number with ms, s, m or h)", v);
     if (rc == SRV_PARSE_INVALID) return opt_err(err, errlen, o, "invalid integer '%.64s'", v);
     if (rc == SRV_PARSE_OVERFLOW || *out < o->min || *out > o->max) {
         format_range(o, range, sizeof range);
@@ -311,6 +427,58 @@ static int set_list(srv_config *c, const srv_option *o, const char *v, char *err
     return 0;
 }
 
+/*
+ * client-output-buffer-limit: Redis's "<class> <hard> <soft> <soft-seconds>" groups, of which
+ * only the normal class applies here (repram has neither replicas nor pub/sub clients: replica,
+ * slave and pubsub groups are checked and ignored, so Redis configurations and tools still
+ * work), or the three numbers alone for the normal class.  Sizes take the memory units.
+ */
+static int set_obuf(srv_config *c, const srv_option *o, const char *v, char *err, size_t errlen)
+{
+    static const char *const usage = "expected '[normal] <hard> <soft> <soft-seconds>' (e.g. "
+                                     "'normal 256mb 64mb 60')";
+    char words[12][64];
+    int n = 0;
+    srv_obuf_limit lim = *(srv_obuf_limit *)field(c, o);
+
+    for (const char *p = v;;) {
+        size_t len;
+        p += strspn(p, " \t");
+        if (*p == '\0') break;
+        len = strcspn(p, " \t");
+        if (n == 12 || len >= sizeof words[0]) return opt_err(err, errlen, o, "%s", usage);
+        memcpy(words[n], p, len);
+        words[n++][len] = '\0';
+        p += len;
+    }
+    int bare = n == 3 && words[0][0] >= '0' && words[0][0] <= '9';
+    if (n == 0 || (!bare && n % 4 != 0)) return opt_err(err, errlen, o, "%s", usage);
+    for (int i = 0; i < n; i += bare ? 3 : 4) {
+        const char *cls = bare ? "normal" : words[i];
+        const char *num[3] = {words[i + !bare], words[i + !bare + 1], words[i + !bare + 2]};
+        long long hard, soft, secs;
+        int normal = strcasecmp(cls, "normal") == 0;
+        if (!normal && strcasecmp(cls, "replica") != 0 && strcasecmp(cls, "slave") != 0 &&
+            strcasecmp(cls, "pubsub") != 0)
+            return opt_err(err, errlen, o, "unknown client class '%.64s' (expected normal, replica "
+                           "or pubsub)", cls);
+        if (srv_parse_bytes(num[0], strlen(num[0]), &hard) != SRV_PARSE_OK ||
+            srv_parse_bytes(num[1], strlen(num[1]), &soft) != SRV_PARSE_OK)
+            return opt_err(err, errlen, o, "invalid memory size in '%.64s %.64s' (expected bytes, "
+                           "or a number with k, kb, m, mb, g or gb)", num[0], num[1]);
+        if (srv_parse_seconds(num[2], strlen(num[2]), &secs) != SRV_PARSE_OK || secs > INT_MAX)
+            return opt_err(err, errlen, o, "invalid soft-seconds '%.64s'", num[2]);
+        if (hard < 0 || soft < 0) return opt_err(err, errlen, o, "%s", usage);
+        if (normal) {
+            lim.hard_bytes = hard;
+            lim.soft_bytes = soft;
+            lim.soft_s = secs;
+        }
+    }
+    *(srv_obuf_limit *)field(c, o) = lim;
+    return 0;
+}
+
 int config_set_option(srv_config *c, const srv_option *o, const char *value, char *err,
                       size_t errlen)
 {
@@ -324,6 +492,7 @@ int config_set_option(srv_config *c, const srv_option *o, const char *value, cha
         return 0;
     case SRV_OPT_BYTES:
     case SRV_OPT_SECONDS:
+    case SRV_OPT_MILLIS:
         if (parse_number(o, value, &n, err, errlen) != 0) return -1;
         *(long long *)field(c, o) = n;
         return 0;
@@ -338,6 +507,8 @@ int config_set_option(srv_config *c, const srv_option *o, const char *value, cha
         return set_string(c, o, value, err, errlen);
     case SRV_OPT_LIST:
         return set_list(c, o, value, err, errlen);
+    case SRV_OPT_OBUF:
+        return set_obuf(c, o, value, err, errlen);
     }
     return opt_err(err, errlen, o, "unsupported option type");
 }
@@ -388,6 +559,121 @@ static int valid_node_name(const char *s)
     return 1;
 }
 
+/* A seed is "host:port" or "[v6]:port" with a port in 1..65535. */
+static int valid_seed(const char *seed)
+{
+    const char *colon = strrchr(seed, ':');
+    long long port;
+    if (!colon || colon == seed) return 0;
+    if (srv_parse_ll(colon + 1, strlen(colon + 1), &port) != SRV_PARSE_OK) return 0;
+    return port >= 1 && port <= 65535;
+}
+
+static int validate_cluster(const srv_config *c, char *err, size_t errlen)
+{
+    for (int i = 0; i < c->seed_count; i++) {
+        if (!valid_seed(c->seeds[i])) {
+            seterr(err, errlen, "option 'seeds': '%.64s' is not host:port", c->seeds[i]);
+            return -1;
+        }
+    }
+    if (c->cluster_size > 1 && c->cluster_port == 0 && c->port + 10000 > 65535) {
+        seterr(err, errlen, "option 'cluster-port': port + 10000 is above 65535; set "
+               "cluster-port explicitly");
+        return -1;
+    }
+    return 0;
+}
+
+int config_parse_tls_protocols(const char *text, unsigned *mask, char *bad, size_t badlen)
+{
+    *mask = 0;
+    if (bad && badlen) bad[0] = '\0';
+    for (const char *p = text;;) {
+        p += strspn(p, " \t");
+        if (*p == '\0') break;
+        size_t len = strcspn(p, " \t");
+        if (len == 7 && strncasecmp(p, "TLSv1.2", 7) == 0) *mask |= SRV_TLS_PROTO_12;
+        else if (len == 7 && strncasecmp(p, "TLSv1.3", 7) == 0) *mask |= SRV_TLS_PROTO_13;
+        else {
+            if (bad && badlen) snprintf(bad, badlen, "%.*s", (int)(len < 64 ? len : 64), p);
+            return -1;
+        }
+        p += len;
+    }
+    return *mask ? 0 : -1;
+}
+
+/* The TLS options belong together: a port needs a certificate and a key, client certificates
+ * need a CA to check them against. */
+static int validate_tls(const srv_config *c, char *err, size_t errlen)
+{
+    char bad[72];
+    unsigned mask;
+
+    if (config_parse_tls_protocols(c->tls_protocols, &mask, bad, sizeof bad) != 0) {
+        if (bad[0])
+            seterr(err, errlen, "option 'tls-protocols': unknown or unsupported protocol '%s' "
+                   "(expected TLSv1.2 and/or TLSv1.3)", bad);
+        else
+            seterr(err, errlen, "option 'tls-protocols': name at least one of TLSv1.2 and "
+                   "TLSv1.3");
+        return -1;
+    }
+    if (c->tls_port == 0 && !c->http_tls) return 0;
+    if (c->tls_port != 0 && c->tls_port == c->port) {
+        seterr(err, errlen, "option 'tls-port' (%d) must differ from option 'port'", c->tls_port);
+        return -1;
+    }
+    if (c->tls_cert_file[0] == '\0' || c->tls_key_file[0] == '\0') {
+        seterr(err, errlen, "option '%s' is set, so options 'tls-cert-file' and 'tls-key-file' "
+               "are needed", c->tls_port != 0 ? "tls-port" : "http-tls");
+        return -1;
+    }
+    if (c->tls_auth_clients != SRV_TLS_AUTH_NO && c->tls_ca_cert_file[0] == '\0' &&
+        c->tls_ca_cert_dir[0] == '\0') {
+        seterr(err, errlen, "option 'tls-auth-clients' is '%s', so option 'tls-ca-cert-file' "
+               "(or 'tls-ca-cert-dir') is needed to check client certificates; or set "
+               "tls-auth-clients no", tls_auth_names[c->tls_auth_clients]);
+        return -1;
+    }
+    return 0;
+}
+
+/* The HTTP front door's cross-option rules. */
+static int validate_http(const srv_config *c, char *err, size_t errlen)
+{
+    char a[32], b[32];
+
+    if (c->http_port != 0 && c->bind_count == 0) {
+        seterr(err, errlen, "option 'bind': at least one address is needed when 'http-port' is "
+               "not 0");
+        return -1;
+    }
+    if (c->http_port != 0 && (c->http_port == c->port || c->http_port == c->tls_port)) {
+        seterr(err, errlen, "option 'http-port' (%d) must differ from options 'port' and "
+               "'tls-port'", c->http_port);
+        return -1;
+    }
+    if (c->http_max_body != 0 && c->http_max_body < c->max_value_size) {
+        srv_format_bytes(c->http_max_body, a, sizeof a);
+        srv_format_bytes(c->max_value_size, b, sizeof b);
+        seterr(err, errlen, "option 'http-max-body' (%s) must be 0 or at least option "
+               "'max-value-size' (%s)", a, b);
+        return -1;
+    }
+    for (int i = 0; i < c->http_trusted_proxy_count; i++) {
+        srv_cidr net;
+        const char *s = c->http_trusted_proxies[i];
+        if (srv_cidr_parse(s, strlen(s), &net) != 0) {
+            seterr(err, errlen, "option 'http-trusted-proxies': '%.64s' is not an IP address or "
+                   "network (ADDR or ADDR/BITS)", s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int config_validate(const srv_config *c, char *err, size_t errlen)
 {
     char a[32], b[32];
@@ -408,12 +694,19 @@ int config_validate(const srv_config *c, char *err, size_t errlen)
         seterr(err, errlen, "option 'bind': at least one address is needed when 'port' is not 0");
         return -1;
     }
+    if (c->tls_port != 0 && c->bind_count == 0) {
+        seterr(err, errlen, "option 'bind': at least one address is needed when 'tls-port' is "
+               "not 0");
+        return -1;
+    }
+    if (validate_tls(c, err, errlen) != 0) return -1;
+    if (validate_http(c, err, errlen) != 0) return -1;
     if (!valid_node_name(c->node_name)) {
         seterr(err, errlen, "option 'node-name': at most %d bytes, without spaces or control "
                "characters", NODE_NAME_MAX);
         return -1;
     }
-    return 0;
+    return validate_cluster(c, err, errlen);
 }
 
 /* Append s at buf[at], truncating; returns the new length (at most buflen - 1). */
@@ -440,6 +733,7 @@ size_t config_format_option(const srv_config *c, const srv_option *o, char *buf,
         return append(buf, buflen, 0, num);
     case SRV_OPT_BYTES:
     case SRV_OPT_SECONDS:
+    case SRV_OPT_MILLIS:
         snprintf(num, sizeof num, "%lld", *(const long long *)cfield(c, o));
         return append(buf, buflen, 0, num);
     case SRV_OPT_BOOL:
@@ -452,6 +746,13 @@ size_t config_format_option(const srv_config *c, const srv_option *o, char *buf,
         for (char *const *p = *(char **const *)cfield(c, o); p != NULL && *p != NULL; p++)
             at = append(buf, buflen, append(buf, buflen, at, at > 0 ? " " : ""), *p);
         return at;
+    case SRV_OPT_OBUF: {
+        const srv_obuf_limit *l = cfield(c, o);
+        char text[96];
+        snprintf(text, sizeof text, "normal %lld %lld %lld", l->hard_bytes, l->soft_bytes,
+                 l->soft_s);
+        return append(buf, buflen, 0, text);
+    }
     }
     return 0;
 }

@@ -65,6 +65,24 @@ int srv_db_set_or_reply(struct srv_client *c, const srv_key *k, const void *val,
  * checks. */
 int srv_db_check_sizes_or_reply(struct srv_client *c, size_t klen, size_t vlen);
 
+/*
+ * The same rules for front doors without a RESP client (HTTP): these return a code instead of
+ * replying, and count nothing (the caller counts its refusals); the *_or_reply functions above
+ * and below are these plus Redis's error texts.
+ */
+#define SRV_DB_OK 0
+#define SRV_DB_ERR_KEY_SIZE (-1)    /* key longer than max-key-size */
+#define SRV_DB_ERR_VALUE_SIZE (-2)  /* value longer than max-value-size */
+#define SRV_DB_ERR_TTL_INVALID (-3) /* expire time not positive (allow_past 0), or overflowing */
+#define SRV_DB_ERR_TTL_MAX (-4)     /* TTL above max-ttl, and ttl-clamp is no */
+
+/* SRV_DB_OK, SRV_DB_ERR_KEY_SIZE (checked first) or SRV_DB_ERR_VALUE_SIZE. */
+int srv_db_check_sizes(size_t klen, size_t vlen);
+
+/* srv_db_set_or_reply without a client: SRV_DB_OK, or a size error and nothing stored. */
+int srv_db_set(const srv_key *k, const void *val, size_t vlen, uint64_t expire_at_ms,
+               ttl_entry **out);
+
 /* Delete a key.  Returns 1 when a live key was deleted, 0 otherwise. */
 int srv_db_delete(const srv_key *k);
 
@@ -83,6 +101,15 @@ void srv_db_touch_write(const srv_key *k, ttl_entry *e);
 
 /* Remove every key (FLUSHALL/FLUSHDB). */
 void srv_db_flush(void);
+
+/* Store a peer's write exactly as it was made (its version and expiry; a tombstone when asked;
+ * `shadow` as its record carried, see shadow.h): no limits, no TTL policy, no re-replication.
+ * replica.c has already decided it is newer. */
+void srv_db_store_replica(const srv_key *k, const void *val, size_t vlen, uint64_t expire_at_ms,
+                          uint64_t version, int tombstone, uint64_t shadow);
+
+/* Remove an entry because a peer's FLUSH superseded it (no tombstone, no re-replication). */
+void srv_db_drop_replica(const srv_key *k);
 
 /* Number of live keys; keys with a TTL (all of them, in repram). */
 size_t srv_db_size(void);
@@ -116,6 +143,10 @@ int srv_ttl_parse_or_reply(struct srv_client *c, const resp_arg *arg, enum srv_t
 /* Same, for a value already parsed as an integer. */
 int srv_ttl_from_ll_or_reply(struct srv_client *c, long long v, enum srv_ttl_unit unit,
                              const char *cmd, int allow_past, uint64_t *expire_at_ms);
+
+/* The same policy without a client: SRV_DB_OK (and *expire_at_ms set), SRV_DB_ERR_TTL_INVALID
+ * or SRV_DB_ERR_TTL_MAX (*expire_at_ms untouched). */
+int srv_ttl_from_ll(long long v, enum srv_ttl_unit unit, int allow_past, uint64_t *expire_at_ms);
 
 /* The absolute expiry for a write that names no TTL: now + default-ttl. */
 uint64_t srv_ttl_default_expire(void);

@@ -43,6 +43,7 @@
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/db.h"
+#include "server/replica.h"
 #include "server/server.h"
 #include "server/util.h"
 
@@ -404,11 +405,13 @@ static void section_keyspace(resp_wbuf *b)
 static void section_repram(resp_wbuf *b)
 {
     const srv_stats *s = &srv.stats;
-    addf(b, "# Repram\r\nrepram_version:%s\r\nnode_name:%s\r\nmode:single\r\ncluster_size:1\r\n"
-            "quorum:1\r\nnodes_alive:1\r\ndefault_ttl:%lld\r\nmax_ttl:%lld\r\nttl_clamp:%s\r\n"
+    char cluster_lines[4096];
+    srv_repl_info(cluster_lines, sizeof cluster_lines);
+    addf(b, "# Repram\r\nrepram_version:%s\r\nnode_name:%s\r\n%sdefault_ttl:%lld\r\n"
+            "max_ttl:%lld\r\nttl_clamp:%s\r\n"
             "max_key_size:%lld\r\nmax_value_size:%lld\r\nkeys:%zu\r\ntombstones:%zu\r\n"
             "dataset_bytes:%zu\r\n",
-         REPRAM_VERSION, node_name(), srv.cfg.default_ttl_s, srv.cfg.max_ttl_s,
+         REPRAM_VERSION, node_name(), cluster_lines, srv.cfg.default_ttl_s, srv.cfg.max_ttl_s,
          srv.cfg.ttl_clamp ? "yes" : "no", srv.cfg.max_key_size, srv.cfg.max_value_size,
          srv_db_size(), ttl_dict_tombstones(srv.db), srv_db_memory());
     addf(b, "oom_rejections:%llu\r\noversize_rejections:%llu\r\nrejected_commands:%llu\r\n"
@@ -416,6 +419,18 @@ static void section_repram(resp_wbuf *b)
          (unsigned long long)s->oom_rejections, (unsigned long long)s->oversize_rejections,
          (unsigned long long)s->rejected_calls, (unsigned long long)s->protocol_errors,
          (unsigned long long)s->querybuf_limit_closes, (unsigned long long)srv.stat_reset_ms);
+    addf(b, "obuf_hard_limit_closes:%llu\r\nobuf_soft_limit_closes:%llu\r\n"
+            "multi_queue_rejections:%llu\r\nscan_count_clamps:%llu\r\n"
+            "keys_limit_rejections:%llu\r\n"
+            "protected_mode_rejections:%llu\r\ntls_handshake_failures:%llu\r\n"
+            "tls_handshake_timeouts:%llu\r\ntls_clients:%d\r\n",
+         (unsigned long long)s->obuf_hard_limit_closes,
+         (unsigned long long)s->obuf_soft_limit_closes,
+         (unsigned long long)s->multi_queue_rejections, (unsigned long long)s->scan_count_clamps,
+         (unsigned long long)s->keys_limit_rejections,
+         (unsigned long long)s->protected_mode_rejections,
+         (unsigned long long)s->tls_handshake_failures,
+         (unsigned long long)s->tls_handshake_timeouts, srv.tls_client_count);
 }
 
 /* ---- INFO */
@@ -488,18 +503,32 @@ static void map_int(srv_client *c, const char *k, long long v)
     srv_reply_int(c, v);
 }
 
+/* Voters reachable now, this node included. */
+static int nodes_reachable(const cluster *cl)
+{
+    int n = 1;
+    for (int i = 0; cl && i < cluster_peer_count(cl); i++) {
+        cluster_peer_info pi;
+        cluster_peer_get(cl, i, &pi);
+        if (pi.name && pi.state == CLUSTER_PEER_OK) n++;
+    }
+    return n;
+}
+
 void srv_repram_status_cmd(srv_client *c, int argc, const resp_arg *argv)
 {
     (void)argc;
     (void)argv;
-    srv_reply_map(c, 12);
+    const cluster *cl = srv_repl_cluster();
+    srv_reply_map(c, 13);
     map_str(c, "node", node_name());
     map_str(c, "version", REPRAM_VERSION);
-    map_str(c, "run_id", srv.run_id);
-    map_str(c, "mode", "single");
-    map_int(c, "cluster_size", 1);
-    map_int(c, "quorum", 1);
-    map_int(c, "nodes_alive", 1);
+    map_str(c, "run_id", cl ? cluster_run_id(cl) : srv.run_id);
+    map_str(c, "mode", cl ? "cluster" : "single");
+    map_int(c, "cluster_size", srv.cfg.cluster_size);
+    map_int(c, "quorum", cl ? cluster_quorum(cl) : 1);
+    map_int(c, "nodes_alive", nodes_reachable(cl));
+    map_int(c, "can_write", srv_repl_can_write());
     map_str(c, "state", srv.shutdown_asap ? "shutting-down" : "ok");
     map_int(c, "keys", (long long)srv_db_size());
     map_int(c, "dataset_bytes", (long long)srv_db_memory());
@@ -507,15 +536,37 @@ void srv_repram_status_cmd(srv_client *c, int argc, const resp_arg *argv)
     map_int(c, "uptime_in_seconds", (long long)uptime_s());
 }
 
-/* One line per node: "<run_id> <node-name> <addr>:<port> <flags> <link-state>\n". */
+static const char *peer_state_name(enum cluster_peer_state s)
+{
+    switch (s) {
+    case CLUSTER_PEER_OK: return "connected";
+    case CLUSTER_PEER_PFAIL: return "suspected";
+    case CLUSTER_PEER_FAIL: return "failed";
+    default: return "connecting";
+    }
+}
+
+/* One line per node:
+ *   "<run_id> <node-name> <bus-address> <client-port> <flags> <state>\n"
+ * flags: myself and/or voter; state: connected, connecting, suspected (silent for node-timeout),
+ * failed (a majority agrees).  Unknown fields (a seed not reached yet) are "-". */
 void srv_repram_nodes_cmd(srv_client *c, int argc, const resp_arg *argv)
 {
     (void)argc;
     (void)argv;
+    const cluster *cl = srv_repl_cluster();
     resp_wbuf b;
     resp_wbuf_init(&b);
-    const char *addr = srv.cfg.bind_count > 0 ? srv.cfg.bind[0] : "";
-    addf(&b, "%s %s %s:%d myself,voter connected\n", srv.run_id, node_name(), addr, srv.cfg.port);
+    const char *addr = srv.cfg.bind_count > 0 ? srv.cfg.bind[0] : "-";
+    int bus = srv.cfg.cluster_port ? srv.cfg.cluster_port : srv.cfg.port + 10000;
+    addf(&b, "%s %s %s:%d %d myself,voter connected\n", cl ? cluster_run_id(cl) : srv.run_id,
+         node_name(), addr, bus, srv.cfg.port);
+    for (int i = 0; cl && i < cluster_peer_count(cl); i++) {
+        cluster_peer_info pi;
+        cluster_peer_get(cl, i, &pi);
+        addf(&b, "%s %s %s %d voter %s\n", pi.run_id && pi.run_id[0] ? pi.run_id : "-",
+             pi.name ? pi.name : "-", pi.addr, pi.client_port, peer_state_name(pi.state));
+    }
     if (resp_wbuf_failed(&b)) abort();
     srv_reply_verbatim(c, b.data, b.len);
     resp_wbuf_deinit(&b);

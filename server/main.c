@@ -3,10 +3,12 @@
  * main.c: the repram-server process.
  *
  * Start-up order: configuration (file, environment, flags; exit 1 with a message naming the source
- * of any error) -> logging -> hardening (no core dumps: values must never reach disk) -> keyspace
- * and command table -> event base and listeners (exit 1 when a port cannot be bound) -> timers and
- * signals -> loop.  SIGTERM/SIGINT/SHUTDOWN stop the listeners, flush pending replies for up to 2 s
- * and leave the loop; everything is then freed so valgrind sees a clean exit.
+ * of any error) -> logging -> hardening (no core dumps: values must never reach disk; with
+ * lock-memory, mlockall so they never reach swap) -> keyspace and command table -> event base,
+ * TLS context (exit 1 naming the option and file at fault) and listeners (exit 1 when a port
+ * cannot be bound) -> timers and signals -> loop.  Nothing is written to the file system unless
+ * pidfile or logfile is set.  SIGTERM/SIGINT/SHUTDOWN stop the listeners, flush pending replies
+ * for up to 2 s and leave the loop; everything is then freed so valgrind sees a clean exit.
  *
  * Where to start reading: main(), then net.c (the loop) and commands.c (dispatch).
  */
@@ -18,15 +20,19 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/db.h"
+#include "server/http.h"
 #include "server/log.h"
 #include "server/net.h"
+#include "server/replica.h"
 #include "server/server.h"
+#include "server/tls.h"
 
 srv_server srv;
 
@@ -38,6 +44,37 @@ static void disable_core_dumps(void)
         srv_log(SRV_LOG_WARNING, "could not disable core dumps: %s", strerror(errno));
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         srv_log(SRV_LOG_WARNING, "could not mark the process non-dumpable: %s", strerror(errno));
+}
+
+/*
+ * lock-memory yes: keep every page of the process in RAM (values must not reach swap either).
+ * MCL_ONFAULT locks pages as they are first touched instead of populating every mapping up
+ * front, so address space that is reserved but never used costs nothing.  Failure is fatal:
+ * running unlocked when the operator asked for locking would silently break the promise.
+ */
+static int lock_memory(void)
+{
+    if (!srv.cfg.lock_memory) return 0;
+    int flags = MCL_CURRENT | MCL_FUTURE;
+#ifdef MCL_ONFAULT
+    flags |= MCL_ONFAULT;
+#endif
+    if (mlockall(flags) == 0) {
+        srv_log(SRV_LOG_NOTICE, "memory locked (lock-memory yes): values will not be swapped");
+        return 0;
+    }
+    int err = errno;
+    struct rlimit rl = {0, 0};
+    char limit[32] = "unknown";
+    if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+        if (rl.rlim_cur == RLIM_INFINITY) snprintf(limit, sizeof limit, "unlimited");
+        else snprintf(limit, sizeof limit, "%llu bytes", (unsigned long long)rl.rlim_cur);
+    }
+    srv_log(SRV_LOG_WARNING, "option 'lock-memory' is yes but mlockall failed: %s (RLIMIT_MEMLOCK "
+            "is %s); raise the locked-memory limit (ulimit -l unlimited, LimitMEMLOCK=infinity "
+            "under systemd, the IPC_LOCK capability in a container) or set lock-memory no",
+            strerror(err), limit);
+    return -1;
 }
 
 static void make_run_id(void)
@@ -80,12 +117,15 @@ static struct event_base *make_base(void)
 static void cleanup(void)
 {
     srv_net_close_listeners();
+    srv_repl_stop(); /* before the clients: writes still waiting end with an error to them */
+    srv_http_stop(); /* after the cluster: HTTP writes waiting for a quorum have been answered */
     srv_net_free_clients();
     srv_net_stop();
     srv_db_free();
     srv_commands_free();
     if (srv.base) event_base_free(srv.base);
     srv.base = NULL;
+    srv_tls_free();
     if (srv.cfg.pidfile && srv.cfg.pidfile[0]) unlink(srv.cfg.pidfile);
     srv_log_close();
     config_free(&srv.cfg);
@@ -102,11 +142,13 @@ static int setup(void)
         srv_log(SRV_LOG_WARNING, "could not create the event loop");
         return -1;
     }
-    if (srv_net_listen() < 0) return -1;
+    if (srv_tls_init() < 0 || srv_net_listen() < 0) return -1;
+    if (srv_http_start() < 0) return -1;
     if (srv_net_start() < 0) {
         srv_log(SRV_LOG_WARNING, "could not create timers");
         return -1;
     }
+    if (srv_repl_start() < 0) return -1;
     return write_pidfile();
 }
 
@@ -133,6 +175,10 @@ int main(int argc, char **argv, char **envp)
     }
     signal(SIGPIPE, SIG_IGN);
     disable_core_dumps();
+    if (lock_memory() < 0) {
+        config_free(&srv.cfg);
+        return 1;
+    }
     srv.pid = getpid();
     make_run_id();
     if (gethostname(srv.hostname, sizeof srv.hostname - 1) != 0) strcpy(srv.hostname, "localhost");

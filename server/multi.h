@@ -38,4 +38,11 @@ void srv_watch_touch_all(void);
 /* A key expired or was evicted (called from the keyspace's removal hook). */
 void srv_watch_touch_raw(const void *key, size_t klen);
 
+/* 1 when the client's open transaction queued a command that writes (EXEC then needs a quorum
+ * in a cluster, like any write). */
+int srv_multi_writes_queued(const struct srv_client *c);
+
+/* 1 when cmd is EXEC. */
+int srv_multi_is_exec(const struct srv_command *cmd);
+
 #endif /* SERVER_MULTI_H */

@@ -19,6 +19,17 @@
  *   output pending -> flush -> if complete requests remain, re-activate the event with EV_TIMEOUT
  *   as a "continue" mark (no read syscall for it) so other clients get their turn first.
  *
+ * TLS clients (tls-port) take the same path.  The socket is touched in two places only,
+ * conn_read and conn_write, which branch on c->ssl to tls.c; the plain path pays one predictable
+ * branch.  What TLS adds is event bookkeeping (tls_event, tls_sync_events): a read may wait for
+ * writability and a write for readability, and bytes OpenSSL has already decrypted do not make
+ * the socket readable, so they are picked up with an explicit read event.  The handshake runs
+ * in on_readable/on_writable before any request; tls-handshake-timeout bounds it (hz timer).
+ *
+ * Limits enforced here: maxclients and protected-mode at accept (protected mode after the
+ * handshake for TLS), client-query-buffer-limit on read, client-output-buffer-limit after each
+ * batch and on the hz timer (its hard limit also in client.c, before a reply is appended).
+ *
  * Invariants:
  *   - qbuf[qpos..qlen) holds the unconsumed input; the parser always sees it from qpos.
  *   - argv slices point into qbuf, and qbuf never moves while a command runs (reads happen only
@@ -33,6 +44,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,9 +60,11 @@
 #include "server/client.h"
 #include "server/commands.h"
 #include "server/db.h"
+#include "server/http.h"
 #include "server/info.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/tls.h"
 
 static uint64_t expire_timer_at = UINT64_MAX; /* when the expiry timer fires next */
 static uint64_t shutdown_deadline_ms;
@@ -69,7 +83,8 @@ void srv_update_time(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    cached_now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    cached_now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
+                    (uint64_t)srv.clock_offset_ms;
 }
 
 uint64_t srv_now_ms(void)
@@ -106,6 +121,36 @@ void srv_client_close(srv_client *c)
 
 static size_t out_pending(const srv_client *c) { return c->out.len - c->out_sent; }
 
+/* What may be written now: everything, except the reply of a write still waiting for its
+ * quorum (replica.c holds it from hold_from on). */
+static size_t sendable(const srv_client *c)
+{
+    return (c->holding ? c->hold_from : c->out.len) - c->out_sent;
+}
+
+/* Drop the first out_sent bytes from the buffer, keeping the hold mark on the same byte. */
+static void compact_output(srv_client *c)
+{
+    if (c->out_sent == 0) return;
+    resp_wbuf_consume(&c->out, c->out_sent);
+    if (c->holding) c->hold_from -= c->out_sent;
+    c->out_sent = 0;
+}
+
+/* The per-client I/O seam: TLS clients (tls-port) go through tls.c, plain ones straight to
+ * the socket.  Same conventions as read(2)/write(2), so callers handle both alike. */
+static inline ssize_t conn_read(srv_client *c, void *buf, size_t len)
+{
+    if (c->ssl) return srv_tls_read(c, buf, len);
+    return read(c->fd, buf, len);
+}
+
+static inline ssize_t conn_write(srv_client *c, const void *buf, size_t len)
+{
+    if (c->ssl) return srv_tls_write(c, buf, len);
+    return write(c->fd, buf, len);
+}
+
 static void write_interest(srv_client *c, int on)
 {
     int pending = event_pending(c->ev_write, EV_WRITE, NULL);
@@ -128,8 +173,8 @@ static void read_interest(srv_client *c, int on)
 /* Write what the kernel takes.  Returns -1 when the connection is dead (caller closes). */
 static int flush_output(srv_client *c)
 {
-    while (out_pending(c) > 0) {
-        ssize_t n = write(c->fd, c->out.data + c->out_sent, out_pending(c));
+    while (sendable(c) > 0) {
+        ssize_t n = conn_write(c, c->out.data + c->out_sent, sendable(c));
         if (n > 0) {
             c->out_sent += (size_t)n;
             srv.stats.net_output_bytes += (uint64_t)n;
@@ -144,12 +189,12 @@ static int flush_output(srv_client *c)
         c->out.len = 0;
         c->out_sent = 0;
         write_interest(c, 0);
+    } else if (sendable(c) == 0) {
+        compact_output(c); /* only a held reply is left: nothing to write until it is released */
+        write_interest(c, 0);
     } else {
         /* Compact once half the buffer is sent, so a slow reader's buffer does not only grow. */
-        if (c->out_sent > c->out.len / 2) {
-            resp_wbuf_consume(&c->out, c->out_sent);
-            c->out_sent = 0;
-        }
+        if (c->out_sent > c->out.len / 2) compact_output(c);
         write_interest(c, 1);
     }
     return 0;
@@ -207,7 +252,7 @@ static int read_input(srv_client *c)
     }
     size_t want = read_want(c);
     qbuf_reserve(c, want);
-    ssize_t n = read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    ssize_t n = conn_read(c, c->qbuf + c->qlen, c->qcap - c->qlen);
     if (n > 0) {
         c->qlen += (size_t)n;
         srv.stats.net_input_bytes += (uint64_t)n;
@@ -270,6 +315,7 @@ static int process_input(srv_client *c)
 /* After processing: write, apply back-pressure, schedule continuation or close. */
 static void after_processing(srv_client *c, int more)
 {
+    srv_client_check_output_limits(c, srv_now_ms()); /* marks CLOSE_ASAP when over */
     if (c->flags & (SRV_CLIENT_CLOSE_ASAP | SRV_CLIENT_CLOSING)) {
         c->flags |= SRV_CLIENT_CLOSING;
         return;
@@ -302,31 +348,23 @@ static void leave_callback(srv_client *c)
     if (c->flags & SRV_CLIENT_CLOSING) client_free_now(c);
 }
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+/* A readable event (or the EV_TIMEOUT "continue" mark): read unless reading is paused, run
+ * requests, write. */
+static void handle_readable(srv_client *c, short what)
 {
-    (void)fd;
-    srv_client *c = arg;
-    srv_update_time();
-    c->flags |= SRV_CLIENT_IN_CALLBACK;
-    if ((what & EV_READ) && !(c->flags & SRV_CLIENT_CLOSE_AFTER_REPLY) && !srv.shutdown_asap) {
+    if ((what & EV_READ) && !(c->flags & (SRV_CLIENT_CLOSE_AFTER_REPLY | SRV_CLIENT_READ_PAUSED)) &&
+        !srv.shutdown_asap) {
         if (read_input(c) < 0) {
             c->flags |= SRV_CLIENT_CLOSING;
-            leave_callback(c);
             return;
         }
     }
     int more = process_input(c);
     after_processing(c, more);
-    leave_callback(c);
 }
 
-static void on_writable(evutil_socket_t fd, short what, void *arg)
+static void handle_writable(srv_client *c)
 {
-    (void)fd;
-    (void)what;
-    srv_client *c = arg;
-    srv_update_time();
-    c->flags |= SRV_CLIENT_IN_CALLBACK;
     if (flush_output(c) < 0) {
         c->flags |= SRV_CLIENT_CLOSING;
     } else if (out_pending(c) == 0) {
@@ -337,6 +375,117 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
             int more = process_input(c);
             after_processing(c, more);
         }
+    }
+}
+
+/* ---- TLS clients: the same handlers, driven by what the session waits for */
+
+/* Redis 7.0's exact reply to a non-loopback client while protected mode applies. */
+static const char protected_mode_msg[] =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from the "
+    "loopback interface. If you want to connect from external computers to Redis you may adopt "
+    "one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG "
+    "SET protected-mode no' from the loopback interface by connecting to Redis from the same host "
+    "the server is running, however MAKE SURE Redis is not publicly accessible from internet if "
+    "you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just "
+    "disable the protected mode by editing the Redis configuration file, and setting the "
+    "protected mode option to 'no', and then restarting the server. 3) If you started the server "
+    "manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an "
+    "authentication password for the default user. NOTE: You only need to do one of the above "
+    "things in order for the server to start accepting connections from the outside.\r\n";
+
+/* "ip:port" as format_addr writes it: is the ip on the loopback interface (127.0.0.0/8, ::1,
+ * or 127.x mapped into IPv6)? */
+static int addr_is_loopback(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "::1:", 4) == 0 ||
+           strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+/* protected-mode: with no password, only loopback clients are served (checked when a client
+ * arrives, after the TLS handshake for TLS clients, as Redis does). */
+static int protected_mode_refuses(const char *addr)
+{
+    if (!srv.cfg.protected_mode || srv.cfg.requirepass[0] != '\0' || addr_is_loopback(addr))
+        return 0;
+    srv.stats.protected_mode_rejections++;
+    srv_log(SRV_LOG_VERBOSE, "refused client from %s: protected mode (no requirepass, not "
+            "loopback)", addr);
+    return 1;
+}
+
+/* After every event of a TLS client: arm the events its session waits for.  A write blocked on
+ * readability needs the read event even while reading is paused (handle_readable then reads
+ * nothing), a read blocked on writability needs the write event, and bytes OpenSSL already holds
+ * never make the socket readable, so they get a read event of their own. */
+static void tls_sync_events(srv_client *c)
+{
+    if (c->flags & SRV_CLIENT_CLOSING) return;
+    unsigned f = c->tls_flags;
+    int want_write = (f & SRV_TLS_READ_WANTS_WRITE) ||
+                     (sendable(c) > 0 && !(f & SRV_TLS_WRITE_WANTS_READ));
+    int want_read = !(c->flags & SRV_CLIENT_READ_PAUSED) || (f & SRV_TLS_WRITE_WANTS_READ);
+    write_interest(c, want_write);
+    int reading = event_pending(c->ev_read, EV_READ, NULL) != 0;
+    if (want_read && !reading) event_add(c->ev_read, NULL);
+    else if (!want_read && reading) event_del(c->ev_read);
+    if (!(c->flags & (SRV_CLIENT_READ_PAUSED | SRV_CLIENT_BLOCKED | SRV_CLIENT_CLOSE_AFTER_REPLY |
+                      SRV_CLIENT_CLOSE_ASAP)) &&
+        !srv.shutdown_asap && !(f & SRV_TLS_HANDSHAKING) && srv_tls_pending(c) > 0)
+        event_active(c->ev_read, EV_READ, 0);
+}
+
+static void tls_event(srv_client *c, short what)
+{
+    if (c->tls_flags & SRV_TLS_HANDSHAKING) {
+        int rc = srv_tls_handshake(c);
+        if (rc < 0) c->flags |= SRV_CLIENT_CLOSING;
+        if (rc <= 0) return;
+        if (protected_mode_refuses(c->addr)) {
+            srv_reply_raw(c, protected_mode_msg, sizeof protected_mode_msg - 1);
+            c->flags |= SRV_CLIENT_CLOSE_AFTER_REPLY;
+            after_processing(c, 0);
+            return;
+        }
+        what |= EV_READ; /* requests may have come with the client's last handshake flight */
+    }
+    unsigned f = c->tls_flags;
+    if (((what & EV_READ) && (f & SRV_TLS_WRITE_WANTS_READ)) ||
+        ((what & EV_WRITE) && !(f & SRV_TLS_WRITE_WANTS_READ)))
+        handle_writable(c);
+    if (c->flags & SRV_CLIENT_CLOSING) return;
+    if ((what & EV_WRITE) && (f & SRV_TLS_READ_WANTS_WRITE)) what |= EV_READ;
+    if (what & (EV_READ | EV_TIMEOUT)) handle_readable(c, what);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    srv_client *c = arg;
+    srv_update_time();
+    c->flags |= SRV_CLIENT_IN_CALLBACK;
+    if (c->ssl) {
+        tls_event(c, what);
+        tls_sync_events(c);
+    } else {
+        handle_readable(c, what);
+    }
+    leave_callback(c);
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    srv_client *c = arg;
+    srv_update_time();
+    c->flags |= SRV_CLIENT_IN_CALLBACK;
+    if (c->ssl) {
+        tls_event(c, EV_WRITE);
+        tls_sync_events(c);
+    } else {
+        handle_writable(c);
     }
     leave_callback(c);
 }
@@ -385,7 +534,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
     (void)l;
     (void)slen;
-    (void)arg;
+    int tls = arg != NULL; /* the tls-port listeners pass a non-NULL argument */
     srv_update_time();
     srv.stats.connections_received++;
     if (srv.shutdown_asap) {
@@ -394,16 +543,31 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     if (srv.client_count >= srv.cfg.maxclients) {
         static const char msg[] = "-ERR max number of clients reached\r\n";
-        ssize_t ignored = write(fd, msg, sizeof msg - 1);
-        (void)ignored;
+        if (!tls) { /* a TLS client could not read a plain-text error */
+            ssize_t ignored = write(fd, msg, sizeof msg - 1);
+            (void)ignored;
+        }
         close(fd);
         srv.stats.rejected_connections++;
+        return;
+    }
+    char addr[sizeof ((srv_client *)0)->addr];
+    format_addr(sa, addr, sizeof addr);
+    if (!tls && protected_mode_refuses(addr)) {
+        ssize_t ignored = write(fd, protected_mode_msg, sizeof protected_mode_msg - 1);
+        (void)ignored;
+        close(fd);
         return;
     }
     tune_socket(fd);
     srv_client *c = srv_client_create(fd);
     if (!c) abort();
-    format_addr(sa, c->addr, sizeof c->addr);
+    memcpy(c->addr, addr, sizeof addr);
+    if (tls && srv_tls_attach(c) < 0) {
+        srv_log(SRV_LOG_WARNING, "out of memory for a TLS session (client from %s)", addr);
+        srv_client_free(c);
+        return;
+    }
     struct sockaddr_storage local;
     socklen_t llen = sizeof local;
     if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0)
@@ -423,10 +587,10 @@ static void on_listener_error(struct evconnlistener *l, void *arg)
     srv_log(SRV_LOG_WARNING, "accept failed: %s", strerror(errno));
 }
 
-static int listen_one(const char *addr)
+static int listen_one(const char *addr, int port, int tls)
 {
     char portstr[16];
-    snprintf(portstr, sizeof portstr, "%d", srv.cfg.port);
+    snprintf(portstr, sizeof portstr, "%d", port);
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -444,13 +608,14 @@ static int listen_one(const char *addr)
     }
     unsigned flags = LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
     if (res->ai_family == AF_INET6) flags |= LEV_OPT_BIND_IPV6ONLY;
-    struct evconnlistener *l = evconnlistener_new_bind(srv.base, on_accept, NULL, flags,
+    void *tls_mark = tls ? srv.tls_ctx : NULL; /* on_accept's argument: non-NULL means TLS */
+    struct evconnlistener *l = evconnlistener_new_bind(srv.base, on_accept, tls_mark, flags,
                                                        srv.cfg.tcp_backlog, res->ai_addr,
                                                        (int)res->ai_addrlen);
     int err = errno;
     freeaddrinfo(res);
     if (!l) {
-        srv_log(SRV_LOG_WARNING, "could not listen on %s:%d: %s", addr, srv.cfg.port, strerror(err));
+        srv_log(SRV_LOG_WARNING, "could not listen on %s:%d: %s", addr, port, strerror(err));
         return -1;
     }
     evconnlistener_set_error_cb(l, on_listener_error);
@@ -458,15 +623,20 @@ static int listen_one(const char *addr)
     if (!ls) abort();
     srv.listeners = ls;
     srv.listeners[srv.listener_count++] = l;
-    srv_log(SRV_LOG_NOTICE, "listening for RESP on %s:%d", addr, srv.cfg.port);
+    srv_log(SRV_LOG_NOTICE, "listening for RESP%s on %s:%d", tls ? " over TLS" : "", addr, port);
     return 0;
 }
 
 int srv_net_listen(void)
 {
-    if (srv.cfg.port == 0) return 0;
-    for (int i = 0; i < srv.cfg.bind_count; i++)
-        if (listen_one(srv.cfg.bind[i]) < 0) return -1;
+    for (int i = 0; srv.cfg.port != 0 && i < srv.cfg.bind_count; i++)
+        if (listen_one(srv.cfg.bind[i], srv.cfg.port, 0) < 0) return -1;
+    if (srv.cfg.tls_port != 0 && !srv.tls_ctx) {
+        srv_log(SRV_LOG_WARNING, "tls-port is set but the TLS context is not loaded");
+        return -1;
+    }
+    for (int i = 0; srv.cfg.tls_port != 0 && i < srv.cfg.bind_count; i++)
+        if (listen_one(srv.cfg.bind[i], srv.cfg.tls_port, 1) < 0) return -1;
     return 0;
 }
 
@@ -530,6 +700,29 @@ static void close_idle_clients(uint64_t now)
     }
 }
 
+/* Limits that need the clock: TLS handshakes that take too long (a client that connects and
+ * sends nothing must not hold a slot), and client-output-buffer-limit's soft limit, which a
+ * reader that stopped reading hits without sending anything. */
+static void enforce_client_limits(uint64_t now)
+{
+    uint64_t hs_limit = (uint64_t)srv.cfg.tls_handshake_timeout_s * 1000;
+    srv_list_node *n = srv.clients.next;
+    while (n != &srv.clients) {
+        srv_client *c = srv_container_of(n, srv_client, node);
+        n = n->next;
+        if (c->flags & (SRV_CLIENT_IN_CALLBACK | SRV_CLIENT_CLOSING)) continue;
+        if ((c->tls_flags & SRV_TLS_HANDSHAKING) && now - c->ctime_ms >= hs_limit) {
+            srv.stats.tls_handshake_timeouts++;
+            srv_log(SRV_LOG_VERBOSE, "closing client id=%llu addr=%s: no TLS handshake within "
+                    "tls-handshake-timeout (%lld s)", (unsigned long long)c->id, c->addr,
+                    srv.cfg.tls_handshake_timeout_s);
+            srv_client_close(c);
+        } else if (srv_client_check_output_limits(c, now)) {
+            srv_client_close(c);
+        }
+    }
+}
+
 /* Give back buffer memory of clients that have nothing buffered (Redis's query-buffer shrink). */
 static void shrink_idle_buffers(void)
 {
@@ -544,6 +737,33 @@ static void shrink_idle_buffers(void)
         c->qbuf_peak = c->qlen;
         c->out_peak = c->out.len;
     }
+}
+
+/*
+ * Give freed heap pages back to the kernel.  glibc returns memory to the system only from the
+ * top of its heap, so after a mass expiry, a FLUSHALL or thousands of closed connections the
+ * process would keep its peak RSS although the memory is free; malloc_trim(0) releases every
+ * free page.  It walks the heap, so it runs at most once a second and only after the heap in use
+ * has dropped by TRIM_STEP_BYTES from its high mark, or by TRIM_IDLE_BYTES when no command ran
+ * in the last second (the load is over: give back what is left).  In steady state this costs
+ * one mallinfo2 a second.
+ */
+#define TRIM_STEP_BYTES ((size_t)8 << 20) /* 8 MiB: trimming for less is not worth a heap walk */
+#define TRIM_IDLE_BYTES ((size_t)1 << 20) /* 1 MiB, once the node is idle */
+
+static void release_free_memory(uint64_t now)
+{
+    static uint64_t last_ms, last_commands;
+    static size_t high;
+    if (now - last_ms < 1000) return;
+    last_ms = now;
+    int idle = srv.stats.commands_processed == last_commands;
+    last_commands = srv.stats.commands_processed;
+    size_t used = srv_info_used_memory();
+    if (used > high) high = used;
+    if (high - used < (idle ? TRIM_IDLE_BYTES : TRIM_STEP_BYTES)) return;
+    malloc_trim(0);
+    high = used;
 }
 
 /* A client still has work during shutdown: replies to send, or requests it sent before the
@@ -578,7 +798,9 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
         return;
     }
     close_idle_clients(now);
+    enforce_client_limits(now);
     shrink_idle_buffers();
+    release_free_memory(now);
     srv_info_cron();
     srv_db_rehash(1000);
     if (srv_db_next_expiry() <= now && expire_timer_at > now) arm_expire_timer(now);
@@ -631,6 +853,7 @@ void srv_net_shutdown(int exit_code)
     srv.exit_code = exit_code;
     shutdown_deadline_ms = srv_now_ms() + 2000;
     srv_net_close_listeners();
+    srv_http_close_listeners(); /* HTTP requests still arriving are answered 503 */
     /* Stop reading: requests already received still run and their replies are flushed (the hz
      * timer below closes each client once it has nothing left), new input is not taken. */
     for (srv_list_node *n = srv.clients.next; n != &srv.clients; n = n->next) {

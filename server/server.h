@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cluster/cluster.h"
 #include "server/config.h"
 
 struct event_base;
@@ -42,7 +43,27 @@ typedef struct srv_stats {
     uint64_t querybuf_limit_closes; /* connections closed at client-query-buffer-limit */
     uint64_t oom_rejections;        /* writes refused by maxmemory noeviction */
     uint64_t oversize_rejections;   /* keys/values/TTLs over their limits */
-    uint64_t expired_stale_checks;
+    /* Limit hits (issue 8), one counter per limit; INFO repram and /metrics show them. */
+    uint64_t obuf_hard_limit_closes; /* client-output-buffer-limit <hard> passed: closed */
+    uint64_t obuf_soft_limit_closes; /* over <soft> for <soft-seconds>: closed */
+    uint64_t multi_queue_rejections; /* MULTI queueing refused (multi-max-commands, bytes) */
+    uint64_t scan_count_clamps;      /* SCAN calls whose COUNT was lowered to scan-max-count */
+    uint64_t keys_limit_rejections;  /* KEYS refused by keys-max-reply */
+    uint64_t protected_mode_rejections; /* non-loopback clients refused by protected-mode */
+    uint64_t tls_handshake_failures; /* TLS handshake failed (bad or missing certificate, ...) */
+    uint64_t tls_handshake_timeouts; /* TLS handshake not done within tls-handshake-timeout */
+    /* Rate limits and the HTTP front door (issue 3). */
+    uint64_t resp_rate_limited;        /* RESP commands refused by resp-rate-limit */
+    uint64_t http_connections_received;
+    uint64_t http_rejected_connections; /* refused at http-max-connections (503) */
+    uint64_t http_rate_limited;        /* HTTP requests refused by http-rate-limit (429) */
+    uint64_t http_oversize_rejections; /* keys, values, bodies, TTLs over their limits (400/413) */
+    uint64_t http_rejected_requests;   /* HTTP responses with a status >= 400 other than 404 */
+    uint64_t http_protocol_errors;     /* malformed requests or headers evhttp refused (400) */
+    uint64_t http_header_timeouts;     /* closed: headers not complete in http-read-header-timeout */
+    uint64_t http_unauthorized;        /* PUT/DELETE without the right http-write-token (401) */
+    /* Every field above is exported on /metrics by the stat_rows table in metrics.c; adding a
+     * field without its row there fails the build (a static assertion counts them). */
 } srv_stats;
 
 typedef struct srv_server {
@@ -56,10 +77,12 @@ typedef struct srv_server {
     struct event *sigterm_ev, *sigint_ev;
 
     ttl_dict *db;
-    uint64_t last_version;          /* hybrid logical clock: (ms << 16) | counter */
+    cluster_hlc hlc;                /* versions of writes (shared with the cluster bus) */
 
     srv_list_node clients;          /* every connected client */
     int client_count;
+    int tls_client_count;           /* of which over TLS (tls-port) */
+    struct ssl_ctx_st *tls_ctx;     /* tls.c: the RESP TLS context, NULL without tls-port */
     uint64_t next_client_id;
     struct srv_client *current;     /* client whose command is running, or NULL */
 
@@ -70,6 +93,8 @@ typedef struct srv_server {
     char run_id[41];
     char hostname[256];
 
+    int loading;                    /* cluster bootstrap in progress: data commands get -LOADING */
+    long long clock_offset_ms;      /* DEBUG CLOCK-OFFSET: added to the wall clock (tests only) */
     int shutdown_asap;              /* SIGTERM/SHUTDOWN: stop accepting, drain, exit */
     int exit_code;
 

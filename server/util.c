@@ -217,6 +217,14 @@ int srv_parse_seconds(const char *s, size_t len, long long *out)
     return parse_with_units(s, len, units, out);
 }
 
+int srv_parse_millis(const char *s, size_t len, long long *out)
+{
+    static const unit_mul units[] = {
+        {"ms", 1ULL}, {"s", 1000ULL}, {"m", 60000ULL}, {"h", 3600000ULL}, {NULL, 0},
+    };
+    return parse_with_units(s, len, units, out);
+}
+
 int srv_parse_bool(const char *s, size_t len, int *out)
 {
     static const char *const yes[] = {"yes", "true", "on", NULL};

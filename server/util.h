@@ -53,6 +53,9 @@ int srv_parse_bytes(const char *s, size_t len, long long *out);
  */
 int srv_parse_seconds(const char *s, size_t len, long long *out);
 
+/* Like srv_parse_seconds, for milliseconds: a plain number is milliseconds; units ms, s, m, h. */
+int srv_parse_millis(const char *s, size_t len, long long *out);
+
 /*
  * Parse a boolean: yes/no, true/false, on/off (YAML 1.1's spellings), in any case.  Returns
  * SRV_PARSE_OK and sets *out to 1 or 0, or SRV_PARSE_INVALID.

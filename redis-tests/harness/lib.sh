@@ -25,6 +25,9 @@ REPRAM_SERVER=${REPRAM_SERVER:-$BUILD/bin/repram-server}
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/repram-test.XXXXXX")}
 TAP_OUT=${TAP_OUT:-}
 STARTED_PIDS=""
+# Servers started by the suites listen for HTTP only when a test asks (--http-port N on the
+# command line overrides the environment): side by side they would all want the default 8080.
+export REPRAM_HTTP_PORT=${REPRAM_HTTP_PORT:-0}
 
 tap_emit() {
     printf '%s\n' "$1"

@@ -173,6 +173,8 @@ class Server:
         cmd = [SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
         if IS_REDIS:
             cmd += ["--save", "", "--appendonly", "no"]
+        else:
+            cmd += ["--http-port", "0"]  # servers side by side would all want 8080; args may override
         cmd += list(args)
         self.log = open(self.logpath, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)

@@ -78,6 +78,7 @@ def test_maxclients(s):
     extra = socket.create_connection(("127.0.0.1", s.port), timeout=5)
     data = extra.recv(1024)
     assert data == b"-ERR max number of clients reached\r\n", data
+    assert int(info(first, "stats")["rejected_connections"]) == 1
     conns[0].close()
     time.sleep(0.2)
     again = s.conn()

@@ -115,10 +115,11 @@ static void test_table_is_sane(void **state)
         assert_true(o->help != NULL && o->help[0] != '\0');
         if (o->type == SRV_OPT_INT) assert_true(o->min >= INT_MIN && o->max <= INT_MAX);
         if (o->type == SRV_OPT_ENUM) assert_non_null(o->enum_names);
-        if (o->type == SRV_OPT_INT || o->type == SRV_OPT_BYTES || o->type == SRV_OPT_SECONDS)
+        if (o->type == SRV_OPT_INT || o->type == SRV_OPT_BYTES || o->type == SRV_OPT_SECONDS ||
+            o->type == SRV_OPT_MILLIS)
             assert_true(o->min <= o->max);
     }
-    assert_int_equal(count, 21);
+    assert_true(count >= 21); /* every option above was checked one by one */
     assert_null(config_find_option("maxmemroy"));
     assert_null(config_find_option(""));
     assert_null(config_find_option(NULL));
@@ -129,15 +130,25 @@ static void test_mutable_and_sensitive_flags(void **state)
     static const char *const mutable[] = {
         "timeout", "tcp-keepalive", "requirepass", "maxmemory", "maxmemory-policy",
         "proto-max-bulk-len", "client-query-buffer-limit", "max-key-size", "max-value-size",
-        "default-ttl", "max-ttl", "ttl-clamp", "hz", "loglevel", "maxclients", NULL,
+        "default-ttl", "max-ttl", "ttl-clamp", "hz", "loglevel", "maxclients",
+        "write-timeout", "cluster-queue-limit", "protected-mode", "tls-handshake-timeout",
+        "client-output-buffer-limit", "multi-max-commands", "scan-max-count", "keys-max-reply",
+        "http-max-body", "http-max-header-size", "http-read-header-timeout", "http-idle-timeout",
+        "http-max-connections", "http-rate-limit", "http-rate-burst", "http-write-token",
+        "resp-rate-limit", "resp-rate-burst",
+        NULL,
     };
+    static const char *const sensitive[] = {"requirepass", "cluster-secret", "http-write-token",
+                                            NULL};
 
     (void)state;
     for (const srv_option *o = srv_options; o->name != NULL; o++) {
         int want = 0;
         for (int i = 0; mutable[i] != NULL; i++) want |= strcmp(mutable[i], o->name) == 0;
         assert_int_equal((o->flags & SRV_OPT_MUTABLE) != 0, want);
-        assert_int_equal((o->flags & SRV_OPT_SENSITIVE) != 0, strcmp(o->name, "requirepass") == 0);
+        int secret = 0;
+        for (int i = 0; sensitive[i] != NULL; i++) secret |= strcmp(sensitive[i], o->name) == 0;
+        assert_int_equal((o->flags & SRV_OPT_SENSITIVE) != 0, secret);
     }
 }
 
@@ -168,6 +179,14 @@ static void test_defaults(void **state)
     assert_string_equal(c.logfile, "");
     assert_string_equal(c.node_name, "");
     assert_string_equal(c.pidfile, "");
+    assert_int_equal(c.http_port, 8080);
+    assert_true(c.http_max_body == 0 && c.http_max_header_size == 16384);
+    assert_true(c.http_read_header_timeout_s == 10 && c.http_idle_timeout_s == 60);
+    assert_int_equal(c.http_max_connections, 1024);
+    assert_true(c.http_rate_limit == 100 && c.http_rate_burst == 200);
+    assert_int_equal(c.http_trusted_proxy_count, 0);
+    assert_string_equal(c.http_write_token, "");
+    assert_true(c.resp_rate_limit == 0 && c.resp_rate_burst == 200);
     assert_int_equal(config_validate(&c, err, sizeof err), 0);
     config_free(&c);
     config_free(&c); /* fields are NULL now: a second free is harmless */
@@ -235,7 +254,7 @@ static void test_good_yaml_lists(void **state)
     assert_string_equal(c.bind[1], "::");
     config_free(&c);
 
-    assert_int_equal(load_text(&c, "port: 0\nbind: []\n"), 0);
+    assert_int_equal(load_text(&c, "port: 0\nhttp-port: 0\nbind: []\n"), 0);
     assert_int_equal(c.bind_count, 0);
     assert_null(c.bind[0]);
     assert_int_equal(config_validate(&c, err, sizeof err), 0); /* no listener, no address */
@@ -607,6 +626,7 @@ static void test_validate(void **state)
     assert_int_equal(config_validate(&c, err, sizeof err), -1);
     assert_string_equal(err, "option 'bind': at least one address is needed when 'port' is not 0");
     c.port = 0;
+    c.http_port = 0; /* the HTTP listener needs an address too */
     assert_int_equal(config_validate(&c, err, sizeof err), 0);
 
     assert_int_equal(config_set_option(&c, config_find_option("node-name"), "my node", err,
@@ -693,13 +713,207 @@ static void test_format_round_trip(void **state)
     config_free(&c);
 }
 
+/* ---- security and limit options (issue 8) ---- */
+
+static void test_security_defaults(void **state)
+{
+    srv_config c;
+
+    (void)state;
+    assert_int_equal(config_init(&c), 0);
+    assert_int_equal(c.protected_mode, 1);
+    assert_int_equal(c.lock_memory, 0);
+    assert_int_equal(c.tls_port, 0);
+    assert_int_equal(c.tls_auth_clients, SRV_TLS_AUTH_YES);
+    assert_string_equal(c.tls_protocols, "TLSv1.2 TLSv1.3");
+    assert_true(c.tls_handshake_timeout_s == 10);
+    assert_true(c.obuf_limit.hard_bytes == 256LL * 1024 * 1024);
+    assert_true(c.obuf_limit.soft_bytes == 64LL * 1024 * 1024);
+    assert_true(c.obuf_limit.soft_s == 60);
+    assert_int_equal(c.multi_max_commands, 10000);
+    assert_int_equal(c.scan_max_count, 10000);
+    assert_int_equal(c.keys_max_reply, 100000);
+    assert_string_equal(fmt(&c, "client-output-buffer-limit"), "normal 268435456 67108864 60");
+    config_free(&c);
+}
+
+static void test_obuf_limit_syntax(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } good[] = {
+        {"normal 1mb 512kb 10", "normal 1048576 524288 10"},
+        {"4096 0 0", "normal 4096 0 0"},
+        {"  NORMAL 0 0 0  ", "normal 0 0 0"},
+        /* Redis's full default line: the other classes are accepted and ignored. */
+        {"normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", "normal 0 0 0"},
+        {"pubsub 1 2 3 normal 7 8 1m", "normal 7 8 60"},
+    };
+    static const struct {
+        const char *in, *err;
+    } bad[] = {
+        {"", "expected '[normal] <hard> <soft> <soft-seconds>' (e.g. 'normal 256mb 64mb 60')"},
+        {"normal 1 2", "expected '[normal] <hard> <soft> <soft-seconds>' (e.g. 'normal 256mb "
+                       "64mb 60')"},
+        {"normal 1 2 3 4", "expected '[normal] <hard> <soft> <soft-seconds>' (e.g. 'normal "
+                           "256mb 64mb 60')"},
+        {"master 1 2 3", "unknown client class 'master' (expected normal, replica or pubsub)"},
+        {"normal 1x 2 3", "invalid memory size in '1x 2' (expected bytes, or a number with k, "
+                          "kb, m, mb, g or gb)"},
+        {"normal 1 2 soon", "invalid soft-seconds 'soon'"},
+    };
+    const srv_option *o = config_find_option("client-output-buffer-limit");
+    srv_config c;
+    char want[512];
+
+    (void)state;
+    assert_non_null(o);
+    assert_int_equal(config_init(&c), 0);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        if (config_set_option(&c, o, good[i].in, err, sizeof err) != 0)
+            fail_msg("'%s': %s", good[i].in, err);
+        assert_string_equal(fmt(&c, o->name), good[i].out);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(config_set_option(&c, o, bad[i].in, err, sizeof err), -1);
+        snprintf(want, sizeof want, "option 'client-output-buffer-limit': %s", bad[i].err);
+        assert_string_equal(err, want);
+        assert_string_equal(fmt(&c, o->name), "normal 7 8 60"); /* unchanged */
+    }
+    config_free(&c);
+}
+
+static void test_tls_validate(void **state)
+{
+    srv_config c;
+    unsigned mask;
+    char bad[16];
+
+    (void)state;
+    assert_int_equal(config_parse_tls_protocols("tlsv1.3", &mask, bad, sizeof bad), 0);
+    assert_int_equal(mask, SRV_TLS_PROTO_13);
+    assert_int_equal(config_parse_tls_protocols(" TLSv1.2\tTLSv1.3 ", &mask, bad, sizeof bad), 0);
+    assert_int_equal(mask, SRV_TLS_PROTO_12 | SRV_TLS_PROTO_13);
+    assert_int_equal(config_parse_tls_protocols("TLSv1.1 TLSv1.2", &mask, bad, sizeof bad), -1);
+    assert_string_equal(bad, "TLSv1.1");
+    assert_int_equal(config_parse_tls_protocols("  ", &mask, bad, sizeof bad), -1);
+    assert_string_equal(bad, "");
+
+    assert_int_equal(config_init(&c), 0);
+    assert_int_equal(config_set_option(&c, config_find_option("tls-protocols"), "TLSv1", err,
+                                       sizeof err), 0);
+    assert_int_equal(config_validate(&c, err, sizeof err), -1);
+    assert_string_equal(err, "option 'tls-protocols': unknown or unsupported protocol 'TLSv1' "
+                             "(expected TLSv1.2 and/or TLSv1.3)");
+    assert_int_equal(config_set_option(&c, config_find_option("tls-protocols"), "TLSv1.3", err,
+                                       sizeof err), 0);
+    c.tls_port = 6380;
+    assert_int_equal(config_validate(&c, err, sizeof err), -1);
+    assert_string_equal(err, "option 'tls-port' is set, so options 'tls-cert-file' and "
+                             "'tls-key-file' are needed");
+    assert_int_equal(config_set_option(&c, config_find_option("tls-cert-file"), "c.pem", err,
+                                       sizeof err), 0);
+    assert_int_equal(config_set_option(&c, config_find_option("tls-key-file"), "k.pem", err,
+                                       sizeof err), 0);
+    assert_int_equal(config_validate(&c, err, sizeof err), -1);
+    assert_string_equal(err, "option 'tls-auth-clients' is 'yes', so option 'tls-ca-cert-file' "
+                             "(or 'tls-ca-cert-dir') is needed to check client certificates; "
+                             "or set tls-auth-clients no");
+    assert_int_equal(config_set_option(&c, config_find_option("tls-auth-clients"), "optional",
+                                       err, sizeof err), 0);
+    assert_int_equal(config_validate(&c, err, sizeof err), -1);
+    assert_int_equal(config_set_option(&c, config_find_option("tls-ca-cert-dir"), "/etc/ssl",
+                                       err, sizeof err), 0);
+    assert_int_equal(config_validate(&c, err, sizeof err), 0);
+    c.port = 6380;
+    assert_int_equal(config_validate(&c, err, sizeof err), -1);
+    assert_string_equal(err, "option 'tls-port' (6380) must differ from option 'port'");
+    c.port = 0; /* TLS only */
+    assert_int_equal(config_validate(&c, err, sizeof err), 0);
+    assert_int_equal(config_set_option(&c, config_find_option("bind"), "", err, sizeof err), 0);
+    assert_int_equal(config_validate(&c, err, sizeof err), -1);
+    assert_string_equal(err, "option 'bind': at least one address is needed when 'tls-port' is "
+                             "not 0");
+    config_free(&c);
+}
+
+/* ---- the HTTP front door's options (issue 3) ---- */
+
+static void set_opt(srv_config *c, const char *name, const char *value)
+{
+    err[0] = '\0';
+    if (config_set_option(c, config_find_option(name), value, err, sizeof err) != 0)
+        fail_msg("%s %s: %s", name, value, err);
+}
+
+static void expect_invalid(srv_config *c, const char *want)
+{
+    assert_int_equal(config_validate(c, err, sizeof err), -1);
+    assert_string_equal(err, want);
+}
+
+static void test_http_options(void **state)
+{
+    srv_config c;
+
+    (void)state;
+    assert_int_equal(config_init(&c), 0);
+    /* http-max-body: 0 follows max-value-size, anything else must cover it */
+    set_opt(&c, "http-max-body", "1mb");
+    expect_invalid(&c, "option 'http-max-body' (1mb) must be 0 or at least option "
+                       "'max-value-size' (10mb)");
+    set_opt(&c, "http-max-body", "10mb");
+    assert_int_equal(config_validate(&c, err, sizeof err), 0);
+    set_opt(&c, "max-value-size", "20mb"); /* CONFIG SET of the other side is checked too */
+    expect_invalid(&c, "option 'http-max-body' (10mb) must be 0 or at least option "
+                       "'max-value-size' (20mb)");
+    set_opt(&c, "http-max-body", "0");
+    assert_int_equal(config_validate(&c, err, sizeof err), 0);
+    /* ports */
+    set_opt(&c, "http-port", "6379");
+    expect_invalid(&c, "option 'http-port' (6379) must differ from options 'port' and 'tls-port'");
+    set_opt(&c, "http-port", "8081");
+    set_opt(&c, "bind", "");
+    set_opt(&c, "port", "0");
+    expect_invalid(&c, "option 'bind': at least one address is needed when 'http-port' is not 0");
+    set_opt(&c, "http-port", "0");
+    assert_int_equal(config_validate(&c, err, sizeof err), 0);
+    set_opt(&c, "bind", "127.0.0.1");
+    /* trusted proxies: addresses and networks, IPv4 and IPv6 */
+    set_opt(&c, "http-trusted-proxies", "10.0.0.0/8 192.168.1.7 ::1 fd00::/8");
+    assert_int_equal(c.http_trusted_proxy_count, 4);
+    assert_int_equal(config_validate(&c, err, sizeof err), 0);
+    set_opt(&c, "http-trusted-proxies", "10.0.0.0/33");
+    expect_invalid(&c, "option 'http-trusted-proxies': '10.0.0.0/33' is not an IP address or "
+                       "network (ADDR or ADDR/BITS)");
+    set_opt(&c, "http-trusted-proxies", "10.0.0.1 proxy.example");
+    expect_invalid(&c, "option 'http-trusted-proxies': 'proxy.example' is not an IP address or "
+                       "network (ADDR or ADDR/BITS)");
+    /* ranges */
+    assert_int_equal(config_set_option(&c, config_find_option("http-rate-burst"), "0", err,
+                                       sizeof err), -1);
+    assert_int_equal(config_set_option(&c, config_find_option("http-read-header-timeout"), "0",
+                                       err, sizeof err), -1);
+    set_opt(&c, "http-rate-limit", "0"); /* off */
+    set_opt(&c, "http-read-header-timeout", "2m");
+    assert_true(c.http_read_header_timeout_s == 120);
+    config_free(&c);
+    /* a YAML sequence of proxies */
+    assert_int_equal(load_text(&c, "http-trusted-proxies:\n  - 10.1.0.0/16\n  - 2001:db8::1\n"
+                                   "http-write-token: s3cret\n"), 0);
+    assert_int_equal(c.http_trusted_proxy_count, 2);
+    assert_string_equal(c.http_trusted_proxies[1], "2001:db8::1");
+    assert_string_equal(c.http_write_token, "s3cret");
+    config_free(&c);
+}
+
 /* ---- the shipped conf/repram.yaml ---- */
 
 static void test_shipped_conf_mentions_every_option(void **state)
 {
     FILE *f = fopen(SHIPPED_CONF, "r");
     char line[512];
-    int seen[64] = {0};
+    int seen[256] = {0};
 
     (void)state;
     assert_non_null(f);
@@ -744,6 +958,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_is_sane),
         cmocka_unit_test(test_mutable_and_sensitive_flags),
+        cmocka_unit_test(test_http_options),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_good_yaml),
         cmocka_unit_test(test_good_yaml_lists),
@@ -766,6 +981,9 @@ int main(void)
         cmocka_unit_test(test_format_round_trip),
         cmocka_unit_test(test_shipped_conf_mentions_every_option),
         cmocka_unit_test(test_shipped_conf_equals_defaults),
+        cmocka_unit_test(test_security_defaults),
+        cmocka_unit_test(test_obuf_limit_syntax),
+        cmocka_unit_test(test_tls_validate),
     };
     return cmocka_run_group_tests_name("server/config", tests, group_setup, group_teardown);
 }
