@@ -134,6 +134,50 @@ static void test_bootstrap_completes_when_ticks_take_time(void **state)
     assert_non_null(mstore_get(&stores[C], "x"));
 }
 
+/* A source that stops mid-stream (SIGSTOP: nothing more arrives) is suspected after node-timeout,
+ * its link re-dialled, and the joiner starts over and copies everything from the other one. */
+static void test_bootstrap_source_stops_mid_stream(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        mnet_add(&net, NAMES[i]);
+        memset(&stores[i], 0, sizeof stores[i]);
+        net.nodes[i].store = &stores[i];
+    }
+    for (int i = 0; i < 2; i++) { /* slow sources, so that a copy is still running when one stops */
+        cluster_config cfg;
+        mnet_config(&net, i, 3, &cfg);
+        cfg.ae_interval_ms = 100;
+        cfg.grace_ms = GRACE_MS;
+        cfg.repair_bytes_per_s = 16u << 10;
+        cfg.start_loading = 1;
+        assert_int_equal(mnet_start(&net, i, &cfg), 0);
+    }
+    run_until_ready(2, 3000);
+    char key[32];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(key, sizeof key, "key-%05d", i);
+        put(i % 2 ? B : A, key, "0123456789abcdef0123456789abcdef", 0);
+    }
+    mnet_run(&net, 300, 10);
+    assert_int_equal(stores[A].n, 2000);
+    assert_int_equal(stores[B].n, 2000);
+    start_one(C, 3);
+    int src = -1;
+    for (int t = 0; t < 300 && src < 0; t++) {
+        mnet_run(&net, 10, 10);
+        if (CL(C)->sync_phase == 1 && CL(C)->sync_peer && CL(C)->sync_batches > 0)
+            src = strcmp(CL(C)->sync_peer->name, NAMES[A]) == 0 ? A : B;
+    }
+    assert_true(src >= 0);
+    assert_true(stores[C].n < 2000); /* still copying */
+    net.nodes[src].paused = 1;
+    for (uint64_t t = 0; t < 20000 && CL(C)->loading; t += 10) mnet_run(&net, 10, 10);
+    assert_int_equal(CL(C)->loading, 0);
+    assert_int_equal(stores[C].n, 2000);
+    assert_int_equal(mstore_digest(&stores[C]), mstore_digest(&stores[src == A ? B : A]));
+}
+
 /* ---- anti-entropy */
 
 static void test_ae_repairs_partitioned_node(void **state)
@@ -264,6 +308,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_fresh_cluster_then_joiner_bootstraps),
         T(test_bootstrap_completes_when_ticks_take_time),
+        T(test_bootstrap_source_stops_mid_stream),
         T(test_ae_repairs_partitioned_node),
         T(test_round_ending_in_tick_does_not_wipe),
         T(test_long_isolation_wipes_and_rebootstraps),
