@@ -54,6 +54,11 @@ void cluster_hlc_init(cluster_hlc *h, unsigned tag);
 /* A new version for a local write at wall-clock now_ms: > every version seen so far. */
 uint64_t cluster_hlc_next(cluster_hlc *h, uint64_t now_ms);
 
+/* The clock's reading at wall-clock now_ms, without issuing a version: max(now, last).  Every
+ * bus frame carries it, so peers see how far ahead this node's clock runs even while it writes
+ * nothing (and a frame's stamp is never below a version it carries). */
+uint64_t cluster_hlc_peek(const cluster_hlc *h, uint64_t now_ms);
+
 /* Merge a version received from a peer.  Returns 0, or -1 (and merges nothing) when its wall
  * clock part is more than max_offset_ms ahead of now_ms. */
 int cluster_hlc_observe(cluster_hlc *h, uint64_t remote, uint64_t now_ms, uint64_t max_offset_ms);

@@ -306,6 +306,8 @@ void cl_core_tick(cluster *cl, uint64_t now_ms);
  * server's callbacks. */
 uint64_t cl_now(const cluster *cl);
 uint64_t cl_wall(const cluster *cl);
+/* The stamp of every frame this node sends: its clock read at the current wall-clock time. */
+uint64_t cl_hlc_now(const cluster *cl);
 
 /* Log through the server's callback (printf-style). */
 void cl_log(const cluster *cl, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

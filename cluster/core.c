@@ -177,20 +177,20 @@ static void fill_hello(const cluster *cl, cl_hello *h)
     h->ready = !cl->loading;
 }
 
-static uint64_t hlc_now(cluster *cl) { return cl->cfg.hlc->last; }
+uint64_t cl_hlc_now(const cluster *cl) { return cluster_hlc_peek(cl->cfg.hlc, cl_wall(cl)); }
 
 static void send_hello(cl_link *l, uint16_t type)
 {
     cl_hello h;
     fill_hello(l->cl, &h);
-    cl_encode_hello(&l->cl->scratch, type, hlc_now(l->cl), &h);
+    cl_encode_hello(&l->cl->scratch, type, cl_hlc_now(l->cl), &h);
     if (cl_frame_end(&l->cl->scratch) == 0) cl_send_frame(l, &l->cl->scratch);
 }
 
 static void send_reason(cl_link *l, uint16_t type, const char *reason)
 {
     cl_wbuf *w = &l->cl->scratch;
-    cl_frame_begin(w, type, hlc_now(l->cl));
+    cl_frame_begin(w, type, cl_hlc_now(l->cl));
     cl_put_str(w, reason);
     if (cl_frame_end(w) == 0) cl_send_frame(l, w);
 }
@@ -433,7 +433,7 @@ static void send_ping(cl_link *l, uint16_t type)
         e[n].http_port = p->http_port;
         n++;
     }
-    cl_encode_gossip(&cl->scratch, type, hlc_now(cl), (uint8_t)!cl->loading, e, n);
+    cl_encode_gossip(&cl->scratch, type, cl_hlc_now(cl), (uint8_t)!cl->loading, e, n);
     if (cl_frame_end(&cl->scratch) == 0) cl_send_frame(l, &cl->scratch);
 }
 
@@ -598,7 +598,7 @@ void cl_core_batch_end(cl_link *l)
 {
     if (!l->ack_pending || l->state != CL_LINK_READY) return;
     cl_wbuf *w = &l->cl->scratch;
-    cl_frame_begin(w, CL_ACK, hlc_now(l->cl));
+    cl_frame_begin(w, CL_ACK, cl_hlc_now(l->cl));
     cl_put_u64(w, l->last_rx_seq);
     if (cl_frame_end(w) == 0 && cl_send_frame(l, w) == 0) l->ack_pending = 0;
 }

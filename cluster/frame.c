@@ -269,7 +269,7 @@ int cl_decode_gossip(const void *payload, size_t n, uint8_t *ready, cl_gossip_en
     if (r.bad || *ready > 1 || count > (int)CL_GOSSIP_MAX) return -1;
     int kept = 0;
     for (int i = 0; i < count; i++) {
-        cl_gossip_entry tmp;
+        cl_gossip_entry tmp = {0}; /* entries beyond max are read and dropped */
         cl_gossip_entry *dst = kept < max ? &e[kept] : &tmp;
         cl_get_str(&r, dst->name);
         cl_get_str(&r, dst->addr);

@@ -11,9 +11,11 @@
  *
  * What can go wrong: a peer whose wall clock runs ahead would drag every clock in the cluster
  * forward.  cluster_hlc_observe refuses versions more than max-offset ahead of our wall clock;
- * the caller drops such frames and counts them.  Within that bound, writes to one key through two
- * different nodes closer together than the skew may be ordered against real time: this is the
- * documented cost of last-writer-wins.
+ * the caller drops such frames and counts them.  Frames are stamped with cluster_hlc_peek (our
+ * clock read now), not with the last version alone: a node that has just started, or writes
+ * nothing, would otherwise send old stamps and be taken in however far its clock runs ahead.
+ * Within that bound, writes to one key through two different nodes closer together than the skew
+ * may be ordered against real time: this is the documented cost of last-writer-wins.
  */
 #include "cluster/cluster.h"
 
@@ -32,6 +34,12 @@ uint64_t cluster_hlc_next(cluster_hlc *h, uint64_t now_ms)
     uint64_t v = wall > h->last ? wall : (h->last | 15u) + 1;
     h->last = v | h->tag;
     return h->last;
+}
+
+uint64_t cluster_hlc_peek(const cluster_hlc *h, uint64_t now_ms)
+{
+    uint64_t wall = now_ms << 16;
+    return wall > h->last ? wall : h->last;
 }
 
 int cluster_hlc_observe(cluster_hlc *h, uint64_t remote, uint64_t now_ms, uint64_t max_offset_ms)

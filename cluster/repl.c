@@ -157,7 +157,7 @@ uint64_t cluster_replicate(cluster *cl, const void *batch, size_t len, void *coo
     uint64_t seq = cl->next_seq++;
     uint64_t now = cl_now(cl);
     cl_wbuf *w = &cl->scratch;
-    cl_frame_begin(w, CL_REPL, cl->cfg.hlc->last);
+    cl_frame_begin(w, CL_REPL, cl_hlc_now(cl));
     cl_put_u64(w, seq);
     cl_put_bytes(w, batch, len);
     if (cl_frame_end(w) == 0) {

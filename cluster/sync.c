@@ -106,7 +106,7 @@ void cl_sync_free(cluster *cl)
 static int send_id(cl_link *l, uint16_t type, uint32_t id)
 {
     cl_wbuf *w = &l->cl->scratch;
-    cl_frame_begin(w, type, l->cl->cfg.hlc->last);
+    cl_frame_begin(w, type, cl_hlc_now(l->cl));
     cl_put_u32(w, id);
     return cl_frame_end(w) == 0 ? cl_send_frame(l, w) : -1;
 }
@@ -147,7 +147,7 @@ static int stream_pump(cluster *cl, cl_stream *s, cl_link *l)
         if (cl->cb.collect(cl->cb.priv, s->buckets, &s->cursor, b, STREAM_CHUNK) < 0) return -1;
         if (b->len > 0) {
             cl_wbuf *w = &cl->scratch;
-            cl_frame_begin(w, s->type, cl->cfg.hlc->last);
+            cl_frame_begin(w, s->type, cl_hlc_now(cl));
             cl_put_u32(w, s->id);
             cl_put_bytes(w, b->data, b->len);
             if (cl_frame_end(w) < 0 || cl_send_frame(l, w) < 0) return -1;
@@ -157,7 +157,7 @@ static int stream_pump(cluster *cl, cl_stream *s, cl_link *l)
         if (s->cursor == 0) {
             if (s->done_type == CL_SYNC_DONE) {
                 cl_wbuf *w = &cl->scratch;
-                cl_frame_begin(w, CL_SYNC_DONE, cl->cfg.hlc->last);
+                cl_frame_begin(w, CL_SYNC_DONE, cl_hlc_now(cl));
                 cl_put_u32(w, s->id);
                 cl_put_u8(w, 0);
                 if (cl_frame_end(w) < 0 || cl_send_frame(l, w) < 0) return -1;
@@ -243,7 +243,7 @@ static void ae_start(cluster *cl, cl_peer *p, int for_bootstrap)
     cl->cb.digest_tops(cl->cb.priv, tops);
     cl_wbuf *w = &cl->scratch;
     uint32_t round = ++cl->ae.round ? cl->ae.round : ++cl->ae.round;
-    cl_frame_begin(w, CL_AE_TOPS, cl->cfg.hlc->last);
+    cl_frame_begin(w, CL_AE_TOPS, cl_hlc_now(cl));
     cl_put_u32(w, round);
     for (int i = 0; i < CLUSTER_DIGEST_TOPS; i++) cl_put_u64(w, tops[i]);
     if (cl_frame_end(w) < 0 || cl_send_frame(p->out, w) < 0) return;
@@ -403,7 +403,7 @@ static int on_ae_tops(cl_link *l, cl_reader *r)
     l->ae_remote_done = 0;
     cl->cb.digest_tops(cl->cb.priv, ours);
     cl_wbuf *w = &cl->scratch;
-    cl_frame_begin(w, CL_AE_LEAVES, cl->cfg.hlc->last);
+    cl_frame_begin(w, CL_AE_LEAVES, cl_hlc_now(cl));
     cl_put_u32(w, round);
     uint8_t n = 0;
     for (int i = 0; i < CLUSTER_DIGEST_TOPS; i++) n += theirs[i] != ours[i];
@@ -454,7 +454,7 @@ static int on_ae_leaves(cl_link *l, cl_reader *r)
     }
     cl->stats.ae_buckets_repaired += differing;
     cl_wbuf *w = &cl->scratch;
-    cl_frame_begin(w, CL_AE_BUCKETS, cl->cfg.hlc->last);
+    cl_frame_begin(w, CL_AE_BUCKETS, cl_hlc_now(cl));
     cl_put_u32(w, round);
     cl_put_bytes(w, bitmap, sizeof bitmap);
     if (cl_frame_end(w) < 0 || cl_send_frame(l, w) < 0) return -1;
@@ -523,7 +523,7 @@ static int on_sync_req(cl_link *l, cl_reader *r)
     if (r->bad || r->left || l->outbound) return -1;
     if (cl->loading) {
         cl_wbuf *w = &cl->scratch;
-        cl_frame_begin(w, CL_SYNC_DONE, cl->cfg.hlc->last);
+        cl_frame_begin(w, CL_SYNC_DONE, cl_hlc_now(cl));
         cl_put_u32(w, id);
         cl_put_u8(w, 1);
         return cl_frame_end(w) == 0 && cl_send_frame(l, w) == 0 ? 0 : -1;

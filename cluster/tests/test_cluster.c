@@ -432,6 +432,41 @@ static void test_clock_offset_refused(void **state)
     assert_true(CLUSTER_HLC_MS(net.nodes[B].hlc.last) <= net.now_ms + 500);
 }
 
+static void test_clock_ahead_refused_while_idle(void **state)
+{
+    (void)state;
+    /* C's clock jumps 2 s ahead and C writes nothing: its PINGs and PONGs carry its clock all
+     * the same, so A and B refuse them and stop hearing it, without being dragged forward */
+    form(3, 3, 3, 1000);
+    net.nodes[C].skew_ms = 2000;
+    mnet_run(&net, 1500, 10);
+    assert_true(ST(A)->clock_rejections >= 1);
+    assert_true(ST(B)->clock_rejections >= 1);
+    assert_int_not_equal(mnet_state(&net, A, "c"), CLUSTER_PEER_OK);
+    assert_int_not_equal(mnet_state(&net, B, "c"), CLUSTER_PEER_OK);
+    assert_int_equal(mnet_state(&net, A, "b"), CLUSTER_PEER_OK);
+    assert_true(CLUSTER_HLC_MS(net.nodes[A].hlc.last) <= net.now_ms + 500);
+    assert_true(CLUSTER_HLC_MS(net.nodes[B].hlc.last) <= net.now_ms + 500);
+    /* a node that starts with its clock ahead is refused at the handshake: it never joins */
+    mnet_kill(&net, C);
+    mnet_run(&net, 2000, 10);
+    uint64_t rej = ST(A)->clock_rejections;
+    cluster_config cfg;
+    mnet_config(&net, C, 3, &cfg);
+    assert_int_equal(mnet_start(&net, C, &cfg), 0);
+    for (int t = 0; t < 300; t++) {
+        mnet_run(&net, 10, 10);
+        assert_int_not_equal(mnet_state(&net, A, "c"), CLUSTER_PEER_OK);
+        assert_int_not_equal(mnet_state(&net, B, "c"), CLUSTER_PEER_OK);
+    }
+    assert_true(ST(A)->clock_rejections > rej);
+    assert_int_equal(cluster_can_write(CL(C)), 0);
+    /* its clock put right, it joins */
+    net.nodes[C].skew_ms = 0;
+    mnet_run(&net, 6000, 10);
+    assert_healthy(3);
+}
+
 static void test_clock_rejected_repl_never_acked(void **state)
 {
     (void)state;
@@ -545,6 +580,7 @@ int main(void)
         T(test_shutdown_aborts_pending),
         T(test_apply_failure_closes_link),
         T(test_clock_offset_refused),
+        T(test_clock_ahead_refused_while_idle),
         T(test_clock_rejected_repl_never_acked),
         T(test_queue_limit_resets_link),
         T(test_config_checks),

@@ -217,6 +217,25 @@ static void test_observe_refuses_future(void **state)
     assert_int_equal(cluster_hlc_observe(&h, (T0 + 1) << 16, T0, 0), -1);
 }
 
+static void test_peek(void **state)
+{
+    (void)state;
+    cluster_hlc h;
+    cluster_hlc_init(&h, 6);
+    /* a fresh clock reads the wall clock, not 0: what a just-started node stamps its HELLO with */
+    assert_true(cluster_hlc_peek(&h, T0) == T0 << 16);
+    assert_true(h.last == 0);
+    /* behind the last version (the wall clock stepped back): the last version; nothing issued */
+    uint64_t v = cluster_hlc_next(&h, T0 + 1000);
+    assert_true(cluster_hlc_peek(&h, T0) == v);
+    assert_true(h.last == v);
+    assert_true(cluster_hlc_next(&h, T0 + 1000) > v);
+    /* never below a version issued or observed, so a frame's stamp bounds what it carries */
+    assert_int_equal(cluster_hlc_observe(&h, (T0 + 1200) << 16 | 0x35u, T0 + 1100, 500), 0);
+    assert_true(cluster_hlc_peek(&h, T0 + 1100) == h.last);
+    assert_true(cluster_hlc_peek(&h, T0 + 5000) == (uint64_t)(T0 + 5000) << 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_tags_differ),
         cmocka_unit_test(test_observe_merges),
         cmocka_unit_test(test_observe_refuses_future),
+        cmocka_unit_test(test_peek),
     };
     return cmocka_run_group_tests_name("cluster hlc", tests, NULL, NULL);
 }
