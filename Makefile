@@ -258,7 +258,7 @@ cluster:
 
 # Every suite writes TAP-style lines (ok / not ok / # SKIP) to $(RESULTS)/<suite>.tap and echoes
 # them; redis-tests/harness/tally prints the per-suite counts and the final "N passed, N failed".
-SUITES ?= unit redis semantics sdk http security cluster fuzz soak
+SUITES ?= unit redis semantics sdk http security cluster faults fuzz soak
 HARNESS := redis-tests/harness
 export BUILD SANITIZE CACHE
 
@@ -282,8 +282,9 @@ test-http:
 	$(Q)$(MAKE) --no-print-directory test-run SUITES=http
 test-security:
 	$(Q)$(MAKE) --no-print-directory test-run SUITES=security
+# The cluster suite and the fault-injection suite (about 4 minutes; as root, in network namespaces).
 test-cluster:
-	$(Q)$(MAKE) --no-print-directory test-run SUITES=cluster
+	$(Q)$(MAKE) --no-print-directory test-run SUITES="cluster faults"
 
 # The soak test on its own, longer than in `make test` (SOAK_SECONDS of load: 150 here, 30 in
 # `make test`; the whole run takes about 3 minutes and stops by itself).
@@ -329,7 +330,7 @@ lint:
 # `make deps` installs the Debian packages that are missing and does nothing when all are there.
 DEB_PKGS := build-essential pkg-config libevent-dev libhiredis-dev libyaml-dev libssl-dev \
 	libcmocka-dev redis-tools redis-server python3-redis python3-cryptography tcl valgrind \
-	curl ca-certificates openssl prometheus clang libclang-rt-14-dev strace iproute2
+	curl ca-certificates openssl prometheus clang libclang-rt-14-dev strace iproute2 iptables
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
