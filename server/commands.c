@@ -332,7 +332,7 @@ static void process(srv_client *c, int argc, const resp_arg *argv)
     int writes = (cmd->flags & SRV_CMD_WRITE) ||
                  (srv_multi_is_exec(cmd) && srv_multi_writes_queued(c));
     int queueing = (c->flags & SRV_CLIENT_MULTI) && !srv_multi_is_exec(cmd);
-    if (writes && !queueing && !srv_repl_can_write()) {
+    if (writes && !queueing && !srv_repl_admit_write()) {
         reject(c, cmd, "NOREPLICAS Not enough good replicas to write.");
         return;
     }

@@ -267,7 +267,7 @@ static void write_applied(srv_http_req *r, int ok_status)
 /* In a cluster, a write needs a reachable quorum before anything is applied. */
 static int quorum_reachable(srv_http_req *r)
 {
-    if (srv_repl_can_write()) return 1;
+    if (srv_repl_admit_write()) return 1;
     srv_http_add_header(r, "Retry-After", "1");
     srv_http_reply_error(r, 503, "no majority of the cluster is reachable; nothing was stored");
     return 0;

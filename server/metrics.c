@@ -298,10 +298,13 @@ void srv_metrics_write_cluster(struct evbuffer *out)
     counter(out, "repram_replicated_writes_total", "Writes sent to the peers.",
             st->writes_replicated);
     srv_prom_family(out, "repram_replicated_write_results_total", "counter",
-                    "Replicated writes by outcome (quorum reached, or timed out).");
+                    "Writes by outcome: quorum reached, timed out, or refused with no quorum "
+                    "reachable (nothing applied).");
     sample(out, "repram_replicated_write_results_total", "result=\"quorum\"", st->writes_acked);
     sample(out, "repram_replicated_write_results_total", "result=\"timeout\"",
            st->writes_timed_out);
+    sample(out, "repram_replicated_write_results_total", "result=\"noreplicas\"",
+           srv_repl_writes_refused());
     counter(out, "repram_replication_acks_total", "Acknowledgements received from peers.",
             st->acks_received);
     counter(out, "repram_replication_records_applied_total", "Batches from peers applied here.",

@@ -61,6 +61,7 @@ static struct {
 
 static uint64_t flush_horizon; /* records with a version <= this were superseded by a FLUSH */
 static uint64_t stale_rejections; /* live records older than the grace period, refused */
+static uint64_t writes_refused;   /* writes refused with no quorum reachable (nothing applied) */
 
 /* Clients blocked in WAIT, checked every millisecond while there are any. */
 #define WAIT_POLL_US 1000
@@ -106,6 +107,14 @@ static uint64_t grace_ms(void) { return (uint64_t)srv.cfg.tombstone_grace_s * 10
 
 int srv_repl_enabled(void) { return cl != NULL; }
 int srv_repl_can_write(void) { return !cl || cluster_can_write(cl); }
+uint64_t srv_repl_writes_refused(void) { return writes_refused; }
+
+int srv_repl_admit_write(void)
+{
+    if (srv_repl_can_write()) return 1;
+    writes_refused++;
+    return 0;
+}
 uint64_t srv_repl_tombstone_grace_ms(void) { return grace_ms(); }
 
 void srv_repl_note_key(const srv_key *k)
@@ -205,6 +214,8 @@ int srv_repl_finish(srv_repl_done_fn *done, void *ctx)
     w->ctx = ctx;
     /* Waiters are tagged with the low bit so write_done can tell them from clients. */
     if (cluster_replicate(cl, batch.data, n, (void *)((uintptr_t)w | 1u)) == 0) abort();
+    /* w is owned by the cluster now (as a tagged cookie) and freed in write_done. */
+    /* cppcheck-suppress memleak */
     return 1;
 }
 
@@ -632,10 +643,10 @@ size_t srv_repl_info(char *buf, size_t len)
         (unsigned long long)st->repair_bytes_out, (unsigned long long)st->syncs_served,
         (unsigned long long)st->wipes, (unsigned long long)stale_rejections);
     ADD("repl_writes:%llu\r\nrepl_writes_acked:%llu\r\nrepl_writes_timed_out:%llu\r\n"
-        "repl_acks_received:%llu\r\nrepl_batches_applied:%llu\r\n",
+        "repl_writes_refused:%llu\r\nrepl_acks_received:%llu\r\nrepl_batches_applied:%llu\r\n",
         (unsigned long long)st->writes_replicated, (unsigned long long)st->writes_acked,
-        (unsigned long long)st->writes_timed_out, (unsigned long long)st->acks_received,
-        (unsigned long long)st->records_applied);
+        (unsigned long long)st->writes_timed_out, (unsigned long long)writes_refused,
+        (unsigned long long)st->acks_received, (unsigned long long)st->records_applied);
     ADD("bus_frames_in:%llu\r\nbus_frames_out:%llu\r\nbus_bytes_in:%llu\r\nbus_bytes_out:%llu\r\n"
         "bus_frames_rejected:%llu\r\nbus_auth_failures:%llu\r\nbus_clock_rejections:%llu\r\n"
         "bus_link_resets:%llu\r\n",

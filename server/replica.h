@@ -31,6 +31,12 @@ int srv_repl_enabled(void);
 /* 1 when a write may start now (a quorum of voters is reachable); always 1 on a single node. */
 int srv_repl_can_write(void);
 
+/* srv_repl_can_write for a write about to start: a refusal (NOREPLICAS, HTTP 503) is counted. */
+int srv_repl_admit_write(void);
+
+/* Writes refused so far because no quorum was reachable. */
+uint64_t srv_repl_writes_refused(void);
+
 /* A key was written (stored, changed, deleted) by the running request. */
 void srv_repl_note_key(const struct srv_key *k);
 

@@ -550,6 +550,9 @@ def sc_kill_two():
     check(a.cmd("GET", "before") == b"1", "GET on the minority node")
     inf = a.info()
     check(inf.get("can_write") == "0", "can_write on the minority: %r" % inf.get("can_write"))
+    check(int(inf.get("repl_writes_refused", "-1")) >= len(noreplicas),
+          "repl_writes_refused %r, %d NOREPLICAS answers" % (inf.get("repl_writes_refused"),
+                                                             len(noreplicas)))
     conn.close()
     print("# kill-two: %d NOREPLICAS, %d TIMEOUT" % (len(noreplicas), len(timeouts)))
 
