@@ -81,6 +81,7 @@ static int credentials_ok(const resp_arg *user, const resp_arg *pass)
 static int authenticate_or_reply(srv_client *c, const resp_arg *user, const resp_arg *pass)
 {
     if (!credentials_ok(user, pass)) {
+        srv.stats.auth_failures++;
         srv_reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
         return 0;
     }

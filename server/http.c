@@ -7,7 +7,7 @@
  * What evhttp (libevent 2.1.12) gives us and what it does not:
  *   - body and header size limits (evhttp_set_max_body_size / _max_headers_size): used.  Over
  *     the body limit evhttp answers 413 itself, over the header limit 400, both with its own HTML
- *     page and without calling us;
+ *     page and without calling us (on_output adds our security headers to such pages);
  *   - a per-connection inactivity time-out (evhttp_set_timeout_tv): used as http-idle-timeout;
  *   - no deadline for the request head.  Its time-out is reset by every byte, so a client
  *     trickling one header byte a second holds a connection forever (slow loris).  Filled here:
@@ -426,22 +426,45 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
     if (c->state == CONN_HEADERS) scan_from(c, buf, len - added);
 }
 
+/* Copy up to n bytes at pos.  Not evbuffer_copyout_from: that refuses a buffer whose start is
+ * frozen, which a socket bufferevent's output is outside its own write callback (so a reply
+ * evhttp writes from an event other than that callback went unseen). */
+static size_t peek_bytes(struct evbuffer *buf, struct evbuffer_ptr *pos, char *out, size_t n)
+{
+    struct evbuffer_iovec v[4];
+    int k = evbuffer_peek(buf, (ev_ssize_t)n, pos, v, 4);
+    size_t got = 0;
+    for (int i = 0; i < k && i < 4 && got < n; i++) {
+        size_t take = v[i].iov_len < n - got ? v[i].iov_len : n - got;
+        memcpy(out + got, v[i].iov_base, take);
+        got += take;
+    }
+    return got;
+}
+
 /* A reply evhttp wrote without us (malformed request, head or body over the limit, 501...):
- * count it like ours.  Its first bytes are "HTTP/1.x NNN ". */
+ * count it like ours, and give it our security headers.  evhttp writes such a reply's status line
+ * with one evbuffer_add_printf, then its headers one by one, so this callback sees the status line
+ * alone ("HTTP/1.x NNN reason\r\n") and appending here puts the headers right after it, before
+ * evhttp's own.  A status line that arrives in any other shape is still counted. */
 static void on_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
     http_conn *c = arg;
-    char head[13];
+    char head[128];
     struct evbuffer_ptr pos;
     size_t len = evbuffer_get_length(buf);
 
-    if (info->n_added < sizeof head || (c->flags & (CONN_REPLYING | CONN_FOREIGN))) return;
+    if (info->n_added < 13 || (c->flags & (CONN_REPLYING | CONN_FOREIGN))) return;
+    size_t want = info->n_added < sizeof head ? info->n_added : sizeof head;
     if (evbuffer_ptr_set(buf, &pos, len - info->n_added, EVBUFFER_PTR_SET) < 0) return;
-    if (evbuffer_copyout_from(buf, &pos, head, sizeof head) != (ev_ssize_t)sizeof head) return;
+    if (peek_bytes(buf, &pos, head, want) != want) return;
     if (memcmp(head, "HTTP/1.", 7) != 0 || head[8] != ' ') return;
     int code = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
     if (code < 200) return; /* 100 Continue */
-    c->flags |= CONN_FOREIGN;
+    c->flags |= CONN_FOREIGN; /* before the append below, which calls back here */
+    char *eol = memchr(head, '\n', want);
+    if (want == info->n_added && eol == head + want - 1 && head[want - 2] == '\r')
+        evbuffer_add(buf, SECURITY_HEADERS, sizeof SECURITY_HEADERS - 1);
     stats[SRV_HTTP_INVALID].by_code[code_index(code)]++;
     if (code == 413) srv.stats.http_oversize_rejections++;
     if (code == 400) srv.stats.http_protocol_errors++;

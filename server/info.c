@@ -14,8 +14,11 @@
  *
  * Figures: used_memory is the heap in use from glibc's mallinfo2() (in-use small blocks plus
  * mmap'ed blocks), not an allocator-specific counter, so mem_allocator says "libc"; this also
- * keeps Redis's test suite off its jemalloc-only checks.  used_memory_dataset is the keyspace's
- * own accounting (ttl/), which is also what maxmemory limits.  Rates (instantaneous_*) come from
+ * keeps Redis's test suite off its jemalloc-only checks.  AddressSanitizer builds replace malloc,
+ * so there it is the sanitizer allocator's own count of bytes in use (freed blocks waiting in its
+ * quarantine excluded), which keeps the soak test's "back to baseline" check meaningful under
+ * ASan (redis-tests/soak/soak.py).  used_memory_dataset is the keyspace's own accounting (ttl/),
+ * which is also what maxmemory limits.  Rates (instantaneous_*) come from
  * 16 samples taken every 100 ms by srv_info_cron on the hz timer, as Redis's serverCron does;
  * sampling on INFO calls instead was rejected because the rate would depend on how often INFO is
  * asked.  avg_ttl is estimated from a small sample of keys on each INFO (Redis also estimates it).
@@ -27,6 +30,18 @@
 #define _GNU_SOURCE
 
 #include "server/info.h"
+
+#if defined(__SANITIZE_ADDRESS__) /* gcc */
+#define INFO_ASAN 1
+#elif defined(__has_feature)     /* clang */
+#if __has_feature(address_sanitizer)
+#define INFO_ASAN 1
+#endif
+#endif
+#ifdef INFO_ASAN
+/* From the sanitizer runtime (clang's <sanitizer/allocator_interface.h>, which gcc lacks). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 #include <event2/event.h>
 #include <limits.h>
@@ -84,11 +99,15 @@ static size_t clients_memory(void)
 
 size_t srv_info_used_memory(void)
 {
+#ifdef INFO_ASAN
+    return __sanitizer_get_current_allocated_bytes();
+#else
     struct mallinfo2 mi = mallinfo2();
     size_t used = mi.uordblks + mi.hblkhd;
-    /* When malloc is not glibc's (sanitizer builds) mallinfo2 reports nothing: fall back to the
-     * memory we account ourselves. */
+    /* When malloc is not glibc's (another sanitizer's allocator) mallinfo2 reports nothing: fall
+     * back to the memory we account ourselves. */
     return used ? used : srv_db_memory() + clients_memory();
+#endif
 }
 
 static void metric_track(metric *m, uint64_t now_ms, uint64_t value)
@@ -311,11 +330,12 @@ static void section_stats(resp_wbuf *b)
             "keyspace_misses:%llu\r\npubsub_channels:0\r\npubsub_patterns:0\r\n"
             "pubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
             "tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n"
-            "unexpected_error_replies:%llu\r\ntotal_error_replies:%llu\r\n",
+            "unexpected_error_replies:%llu\r\ntotal_error_replies:%llu\r\n"
+            "acl_access_denied_auth:%llu\r\n",
          (unsigned long long)srv_db_expired_keys(), (unsigned long long)srv_db_evicted_keys(),
          (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
          (unsigned long long)s->unexpected_error_replies,
-         (unsigned long long)s->total_error_replies);
+         (unsigned long long)s->total_error_replies, (unsigned long long)s->auth_failures);
 }
 
 static void section_replication(resp_wbuf *b)

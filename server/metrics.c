@@ -100,6 +100,8 @@ static const struct stat_row {
     ROW(tls_handshake_failures, "repram_tls_handshake_failures_total", "reason=\"error\"",
         "TLS handshakes that failed or timed out."),
     ROW(tls_handshake_timeouts, "repram_tls_handshake_failures_total", "reason=\"timeout\"", ""),
+    ROW(auth_failures, "repram_auth_failures_total", "",
+        "RESP AUTH and HELLO ... AUTH attempts refused with WRONGPASS."),
     ROW(oom_rejections, "repram_oom_rejections_total", "", "Writes refused at maxmemory."),
     ROW(http_header_timeouts, "repram_http_header_timeouts_total", "",
         "HTTP connections closed because a request head was not complete within "

@@ -52,6 +52,7 @@ typedef struct srv_stats {
     uint64_t protected_mode_rejections; /* non-loopback clients refused by protected-mode */
     uint64_t tls_handshake_failures; /* TLS handshake failed (bad or missing certificate, ...) */
     uint64_t tls_handshake_timeouts; /* TLS handshake not done within tls-handshake-timeout */
+    uint64_t auth_failures;          /* AUTH or HELLO ... AUTH refused (WRONGPASS) */
     /* Rate limits and the HTTP front door (issue 3). */
     uint64_t resp_rate_limited;        /* RESP commands refused by resp-rate-limit */
     uint64_t http_connections_received;

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Limits on what one client can make the server hold (issue 8): query buffer, output buffer
-(hard and soft, Redis's client-output-buffer-limit), MULTI queue, SCAN and KEYS per call; each
-with its exact error text (or silent close, as Redis) and its counter in INFO repram.
+(hard and soft, Redis's client-output-buffer-limit), MULTI queue, SCAN and KEYS per call, key and
+value sizes, the stricter parser limits before AUTH, and failed AUTH attempts; each with its exact
+error text (or silent close, as Redis) and its counter in INFO (the same counters are on
+/metrics: metrics.c exports every one).
 
 Run: cd redis-tests/semantics && REPRAM_SERVER=... /usr/bin/python3 test_limits.py
 """
@@ -20,6 +22,9 @@ SERVER_ARGS = {
     "test_multi_queue_bytes": ["--client-query-buffer-limit", "1mb"],
     "test_scan_max_count": ["--scan-max-count", "5"],
     "test_keys_max_reply": ["--keys-max-reply", "10"],
+    "test_key_value_size_counted": ["--max-key-size", "8", "--max-value-size", "16"],
+    "test_auth_failures_counted": ["--requirepass", "pw"],
+    "test_unauthenticated_limits_counted": ["--requirepass", "pw"],
 }
 
 
@@ -223,6 +228,59 @@ def test_keys_max_reply(s):
     assert counter(s, "keys_limit_rejections") == 2
     assert r.cmd("CONFIG", "SET", "keys-max-reply", "0") == "OK"
     assert len(r.cmd("KEYS", "*")) == 20
+
+
+def test_key_value_size_counted(s):
+    """max-key-size / max-value-size - each refusal is counted in oversize_rejections
+    (nothing is stored)"""
+    r = s.conn()
+    assert r.cmd_err("SET", "k" * 9, "v") == "ERR key exceeds max-key-size (8 bytes)"
+    assert r.cmd_err("SET", "k", "v" * 17) == "ERR value exceeds max-value-size (16 bytes)"
+    assert r.cmd_err("APPEND", "k" * 20, "v") == "ERR key exceeds max-key-size (8 bytes)"
+    assert r.cmd("SET", "k", "v" * 16) == "OK"
+    assert r.cmd_err("APPEND", "k", "v") == "ERR value exceeds max-value-size (16 bytes)"
+    assert r.cmd("DBSIZE") == 1
+    assert counter(s, "oversize_rejections") == 4
+
+
+def test_auth_failures_counted(s):
+    """AUTH / HELLO AUTH - each WRONGPASS is counted in acl_access_denied_auth
+    (INFO stats, Redis's field); right passwords and NOAUTH replies are not"""
+    r = s.conn()
+    assert r.cmd_err("GET", "k") == "NOAUTH Authentication required."
+    wrong = "WRONGPASS invalid username-password pair or user is disabled."
+    assert r.cmd_err("AUTH", "nope") == wrong
+    assert r.cmd_err("AUTH", "default", "nope") == wrong
+    assert r.cmd_err("HELLO", "3", "AUTH", "default", "nope") == wrong
+    assert r.cmd("AUTH", "pw") == "OK"
+    text = r.cmd("INFO", "stats").decode()
+    assert "\r\nacl_access_denied_auth:3\r\n" in text, text
+
+
+def test_unauthenticated_limits_counted(s):
+    """requirepass - the stricter limits before AUTH are counted as protocol errors
+    (Redis's texts, connection closed); after AUTH the same lengths work"""
+    u = s.conn()
+    assert u.raw(b"*11\r\n") == b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+    v = s.conn()
+    out = v.raw(b"*1\r\n$20000\r\n")
+    assert out == b"-ERR Protocol error: unauthenticated bulk length\r\n", out
+    r = s.conn()
+    assert r.cmd("AUTH", "pw") == "OK"
+    assert wait_field(r, "repram", "protocol_errors", 2) == 2
+    assert r.cmd("SET", "k", b"x" * 20000) == "OK"
+    assert r.cmd("MSET", *["a", "b"] * 6) == "OK"
+
+
+def wait_field(r, section, name, want, secs=5.0):
+    """Poll INFO <section> on connection r until field `name` is `want` (or secs pass)."""
+    deadline = time.time() + secs
+    while True:
+        text = r.cmd("INFO", section).decode()
+        got = int(dict(line.split(":", 1) for line in text.splitlines() if ":" in line)[name])
+        if got == want or time.time() > deadline:
+            return got
+        time.sleep(0.05)
 
 
 def test_limit_options_config(s):
