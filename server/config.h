@@ -110,6 +110,7 @@ typedef struct srv_config {
     char **http_trusted_proxies; /* addresses or networks whose X-Forwarded-For is believed */
     int http_trusted_proxy_count; /* must follow http_trusted_proxies */
     char *http_write_token;  /* "" = PUT and DELETE need no token */
+    char *http_read_token;   /* "" = GET/HEAD of data and /v1/keys need no token */
     int resp_rate_limit;     /* commands per second per client address; 0 = off */
     int resp_rate_burst;
 } srv_config;

@@ -195,22 +195,40 @@ static int put_expiry(srv_http_req *r, uint64_t *expire_at_ms)
     }
 }
 
+/* 1 when the request carries "Authorization: Bearer <token>" (token non-empty). */
+static int bearer_is(srv_http_req *r, const char *token)
+{
+    const char *auth = srv_http_header(r, "Authorization");
+    if (!token[0] || !auth || strncasecmp(auth, "Bearer ", 7) != 0) return 0;
+    const char *given = auth + 7;
+    while (*given == ' ') given++;
+    return srv_token_equal(given, strlen(given), token, strlen(token));
+}
+
+static int unauthorized(srv_http_req *r, const char *what)
+{
+    srv.stats.http_unauthorized++;
+    srv_http_add_header(r, "WWW-Authenticate", "Bearer realm=\"repram\"");
+    reply_errorf(r, 401, "a valid %s token is required (Authorization: Bearer ...)", what);
+    return 0;
+}
+
 /* http-write-token: PUT and DELETE need "Authorization: Bearer <token>" when one is set. */
 static int write_allowed(srv_http_req *r)
 {
-    const char *token = srv.cfg.http_write_token;
-    const char *auth = srv_http_header(r, "Authorization");
+    if (!srv.cfg.http_write_token[0] || bearer_is(r, srv.cfg.http_write_token)) return 1;
+    return unauthorized(r, "write");
+}
 
-    if (!token[0]) return 1;
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
-        const char *given = auth + 7;
-        while (*given == ' ') given++;
-        if (srv_token_equal(given, strlen(given), token, strlen(token))) return 1;
-    }
-    srv.stats.http_unauthorized++;
-    srv_http_add_header(r, "WWW-Authenticate", "Bearer realm=\"repram\"");
-    srv_http_reply_error(r, 401, "a valid write token is required (Authorization: Bearer ...)");
-    return 0;
+/* http-read-token: GET/HEAD of data and /v1/keys need it (or the write token) when one is set.
+ * Health, status, topology and metrics stay open for probes and scrapers: they hold no key or
+ * value. */
+static int read_allowed(srv_http_req *r)
+{
+    if (!srv.cfg.http_read_token[0] || bearer_is(r, srv.cfg.http_read_token) ||
+        bearer_is(r, srv.cfg.http_write_token))
+        return 1;
+    return unauthorized(r, "read");
 }
 
 /* ---- writes: apply here, then wait for the cluster */
@@ -323,7 +341,7 @@ static void get_data(srv_http_req *r)
     srv_key k;
     char num[32];
 
-    if (data_key(r, &key, &klen) < 0) return;
+    if (!read_allowed(r) || data_key(r, &key, &klen) < 0) return;
     srv_key_init(&k, key, klen);
     ttl_entry *e = srv_db_lookup_read(&k);
     if (!e) {
@@ -396,6 +414,7 @@ static void list_keys(srv_http_req *r)
     size_t len;
     key_page p = {srv_http_body(r), "", 0, 0, 0};
 
+    if (!read_allowed(r)) return;
     if (query_number(r, "limit", &limit) < 0 || limit == 0) {
         srv_http_reply_error(r, 400, "invalid limit: expected a whole number above 0");
         return;

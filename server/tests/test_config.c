@@ -135,11 +135,12 @@ static void test_mutable_and_sensitive_flags(void **state)
         "client-output-buffer-limit", "multi-max-commands", "scan-max-count", "keys-max-reply",
         "http-max-body", "http-max-header-size", "http-read-header-timeout", "http-idle-timeout",
         "http-max-connections", "http-rate-limit", "http-rate-burst", "http-write-token",
+        "http-read-token",
         "resp-rate-limit", "resp-rate-burst",
         NULL,
     };
     static const char *const sensitive[] = {"requirepass", "cluster-secret", "http-write-token",
-                                            NULL};
+                                            "http-read-token", NULL};
 
     (void)state;
     for (const srv_option *o = srv_options; o->name != NULL; o++) {
@@ -186,6 +187,7 @@ static void test_defaults(void **state)
     assert_true(c.http_rate_limit == 100 && c.http_rate_burst == 200);
     assert_int_equal(c.http_trusted_proxy_count, 0);
     assert_string_equal(c.http_write_token, "");
+    assert_string_equal(c.http_read_token, "");
     assert_true(c.resp_rate_limit == 0 && c.resp_rate_burst == 200);
     assert_int_equal(config_validate(&c, err, sizeof err), 0);
     config_free(&c);
