@@ -383,6 +383,17 @@ static uint8_t *encode_payload(cl_wbuf *w, uint16_t type, size_t *n)
     return exact_copy(w->data + CL_HEADER_LEN, *n);
 }
 
+/* The payload of a gossip frame of `type` with entries in[0..count-1] (caller frees). */
+static uint8_t *gossip_payload(uint16_t type, const cl_gossip_entry *in, int count, size_t *n)
+{
+    cl_wbuf w;
+    cl_wbuf_init(&w);
+    cl_encode_gossip(&w, type, 0, 1, in, count);
+    uint8_t *p = encode_payload(&w, type, n);
+    cl_wbuf_free(&w);
+    return p;
+}
+
 static void test_hello_round_trip(void **state)
 {
     (void)state;
@@ -548,11 +559,8 @@ static void test_gossip_truncations(void **state)
     (void)state;
     cl_gossip_entry in[5], out[5];
     sample_entries(in, 5);
-    cl_wbuf w;
-    cl_wbuf_init(&w);
-    cl_encode_gossip(&w, CL_PING, 0, 1, in, 5);
     size_t n;
-    uint8_t *p = encode_payload(&w, CL_PING, &n);
+    uint8_t *p = gossip_payload(CL_PING, in, 5, &n);
     for (size_t k = 0; k < n; k++) {
         uint8_t *c = exact_copy(p, k);
         assert_int_equal(cl_decode_gossip(c, k, &rdy, out, 5), -1);
@@ -567,7 +575,6 @@ static void test_gossip_truncations(void **state)
         free(c);
     }
     free(p);
-    cl_wbuf_free(&w);
 }
 
 static void test_gossip_bad_fields(void **state)
@@ -575,11 +582,8 @@ static void test_gossip_bad_fields(void **state)
     (void)state;
     cl_gossip_entry in[2], out[2];
     sample_entries(in, 2);
-    cl_wbuf w;
-    cl_wbuf_init(&w);
-    cl_encode_gossip(&w, CL_PONG, 0, 1, in, 2);
     size_t n;
-    uint8_t *p = encode_payload(&w, CL_PONG, &n);
+    uint8_t *p = gossip_payload(CL_PONG, in, 2, &n);
     /* NUL inside the first entry's name and address (after the ready flag and the count) */
     size_t name_at = 2, addr_at = 2 + 1 + p[2];
     for (size_t i = 0; i < p[name_at]; i++) {
@@ -620,15 +624,13 @@ static void test_gossip_bad_fields(void **state)
     /* an empty name (an address alone says nothing about membership) */
     sample_entries(in, 2);
     in[1].name[0] = '\0';
-    cl_encode_gossip(&w, CL_PONG, 0, 1, in, 2);
-    p = encode_payload(&w, CL_PONG, &n);
+    p = gossip_payload(CL_PONG, in, 2, &n);
     assert_int_equal(cl_decode_gossip(p, n, &rdy, out, 2), -1);
     free(p);
     /* the empty payload */
     c = exact_copy("", 0);
     assert_int_equal(cl_decode_gossip(c, 0, &rdy, out, 2), -1);
     free(c);
-    cl_wbuf_free(&w);
 }
 
 /* ---- random corruption */

@@ -22,6 +22,16 @@
 
 /* ---- failure detection */
 
+/* Start node i with the given seed list (instead of mnet_config's). */
+static void start_seeded(int i, int size, const char *const *seeds, int count)
+{
+    cluster_config cfg;
+    mnet_config(&net, i, size, &cfg);
+    cfg.seeds = seeds;
+    cfg.seed_count = count;
+    assert_int_equal(mnet_start(&net, i, &cfg), 0);
+}
+
 static void test_partitioned_node_pfail_fail_heal(void **state)
 {
     (void)state;
@@ -240,28 +250,17 @@ static void test_restart_at_new_address(void **state)
     for (int i = 0; i < 3; i++) mnet_add(&net, NAMES[i]);
     static const char *const by_name[] = {"a:7000", "b:7000", "c:7000"};
     for (int i = 0; i < 2; i++) {
-        cluster_config cfg;
-        mnet_config(&net, i, 3, &cfg);
-        cfg.seeds = by_name;
-        cfg.seed_count = 3;
-        assert_int_equal(mnet_start(&net, i, &cfg), 0);
+        start_seeded(i, 3, by_name, 3);
     }
     mnet_run(&net, 1000, 10);
-    cluster_config cfg;
-    mnet_config(&net, C, 3, &cfg);
-    cfg.seeds = by_name;
-    cfg.seed_count = 3;
-    assert_int_equal(mnet_start(&net, C, &cfg), 0);
+    start_seeded(C, 3, by_name, 3);
     mnet_run(&net, 8000, 10);
     assert_healthy(3);
     /* C's pod is replaced: same name, new IP */
     mnet_kill(&net, C);
     mnet_run(&net, 500, 10);
     int c2 = mnet_add(&net, "c");
-    mnet_config(&net, c2, 3, &cfg);
-    cfg.seeds = by_name;
-    cfg.seed_count = 3;
-    assert_int_equal(mnet_start(&net, c2, &cfg), 0);
+    start_seeded(c2, 3, by_name, 3);
     mnet_run(&net, 12000, 10);
     /* A and B must reach the new C on their own links, or C never gets their writes */
     assert_int_equal(mnet_state(&net, A, "c"), CLUSTER_PEER_OK);
@@ -312,12 +311,8 @@ static void test_duplicate_of_own_name_refused(void **state)
     (void)state;
     form(3, 3, 3, 1000);
     int x = mnet_add(&net, "a"); /* a second "a" */
-    cluster_config cfg;
-    mnet_config(&net, x, 3, &cfg);
-    static const char *seed_a[] = {"10.0.0.1:7000"};
-    cfg.seeds = seed_a;
-    cfg.seed_count = 1;
-    assert_int_equal(mnet_start(&net, x, &cfg), 0);
+    static const char *const seed_a[] = {"10.0.0.1:7000"};
+    start_seeded(x, 3, seed_a, 1);
     char run_a[41];
     snprintf(run_a, sizeof run_a, "%s", cluster_run_id(CL(A)));
     mnet_run(&net, 1000, 10);
@@ -337,12 +332,8 @@ static void test_duplicate_of_other_name_refused(void **state)
      * must not take B's place (B's links closed, B's run id replaced). */
     form(3, 3, 3, 1000);
     int x = mnet_add(&net, "b");
-    cluster_config cfg;
-    mnet_config(&net, x, 3, &cfg);
-    static const char *seed_a[] = {"10.0.0.1:7000"};
-    cfg.seeds = seed_a;
-    cfg.seed_count = 1;
-    assert_int_equal(mnet_start(&net, x, &cfg), 0);
+    static const char *const seed_a[] = {"10.0.0.1:7000"};
+    start_seeded(x, 3, seed_a, 1);
     char run_b[41];
     snprintf(run_b, sizeof run_b, "%s", cluster_run_id(CL(B)));
     for (int t = 0; t < 200; t++) {
@@ -360,19 +351,11 @@ static void test_cluster_full(void **state)
     for (int i = 0; i < 4; i++) mnet_add(&net, NAMES[i]);
     static const char *const abc[] = {"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"};
     for (int i = 0; i < 3; i++) {
-        cluster_config cfg;
-        mnet_config(&net, i, 3, &cfg);
-        cfg.seeds = abc;
-        cfg.seed_count = 3;
-        assert_int_equal(mnet_start(&net, i, &cfg), 0);
+        start_seeded(i, 3, abc, 3);
     }
     mnet_run(&net, 1000, 10);
     assert_healthy(3);
-    cluster_config cfg;
-    mnet_config(&net, D, 3, &cfg);
-    cfg.seeds = abc;
-    cfg.seed_count = 3;
-    assert_int_equal(mnet_start(&net, D, &cfg), 0);
+    start_seeded(D, 3, abc, 3);
     mnet_run(&net, 3000, 10);
     for (int i = 0; i < 3; i++) {
         assert_true(ST(i)->auth_failures >= 1);
@@ -457,10 +440,7 @@ static void test_other_cluster_name_or_size_refused(void **state)
     assert_true(logged(x, "cluster name differs"));
     uint64_t refused = ST(A)->auth_failures;
     assert_true(refused >= 1);
-    mnet_config(&net, y, 5, &cfg);
-    cfg.seeds = seed_a;
-    cfg.seed_count = 1;
-    assert_int_equal(mnet_start(&net, y, &cfg), 0);
+    start_seeded(y, 5, seed_a, 1);
     mnet_run(&net, 500, 10);
     assert_true(logged(y, "cluster-size differs"));
     assert_true(ST(A)->auth_failures > refused);

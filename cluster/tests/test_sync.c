@@ -24,37 +24,34 @@
 
 static mstore stores[MNET_MAX_NODES];
 
-/* Declare `declared` nodes with a store each and start the first `count`. */
-static void form_repair(int declared, int count, int size)
+/* Start node i (declared already) with an empty store, repair at `bytes_per_s`. */
+static void start_at(int i, int size, uint64_t bytes_per_s)
+{
+    cluster_config cfg;
+    mnet_config(&net, i, size, &cfg);
+    cfg.ae_interval_ms = 100;
+    cfg.grace_ms = GRACE_MS;
+    cfg.repair_bytes_per_s = bytes_per_s;
+    cfg.start_loading = 1;
+    memset(&stores[i], 0, sizeof stores[i]);
+    net.nodes[i].store = &stores[i];
+    assert_int_equal(mnet_start(&net, i, &cfg), 0);
+}
+
+static void start_one(int i, int size) { start_at(i, size, 1u << 20); }
+
+/* Declare `declared` nodes and start the first `count`, repair at `bytes_per_s`. */
+static void form_at(int declared, int count, int size, uint64_t bytes_per_s)
 {
     for (int i = 0; i < declared; i++) {
         mnet_add(&net, NAMES[i]);
         memset(&stores[i], 0, sizeof stores[i]);
         net.nodes[i].store = &stores[i];
     }
-    for (int i = 0; i < count; i++) {
-        cluster_config cfg;
-        mnet_config(&net, i, size, &cfg);
-        cfg.ae_interval_ms = 100;
-        cfg.grace_ms = GRACE_MS;
-        cfg.repair_bytes_per_s = 1u << 20;
-        cfg.start_loading = 1;
-        assert_int_equal(mnet_start(&net, i, &cfg), 0);
-    }
+    for (int i = 0; i < count; i++) start_at(i, size, bytes_per_s);
 }
 
-static void start_one(int i, int size)
-{
-    cluster_config cfg;
-    mnet_config(&net, i, size, &cfg);
-    cfg.ae_interval_ms = 100;
-    cfg.grace_ms = GRACE_MS;
-    cfg.repair_bytes_per_s = 1u << 20;
-    cfg.start_loading = 1;
-    memset(&stores[i], 0, sizeof stores[i]);
-    net.nodes[i].store = &stores[i];
-    assert_int_equal(mnet_start(&net, i, &cfg), 0);
-}
+static void form_repair(int declared, int count, int size) { form_at(declared, count, size, 1u << 20); }
 
 /* A local write on node i, replicated as the server would (tomb: a delete). */
 static void put(int i, const char *key, const char *val, int tomb)
@@ -139,20 +136,7 @@ static void test_bootstrap_completes_when_ticks_take_time(void **state)
 static void test_bootstrap_source_stops_mid_stream(void **state)
 {
     (void)state;
-    for (int i = 0; i < 3; i++) {
-        mnet_add(&net, NAMES[i]);
-        memset(&stores[i], 0, sizeof stores[i]);
-        net.nodes[i].store = &stores[i];
-    }
-    for (int i = 0; i < 2; i++) { /* slow sources, so that a copy is still running when one stops */
-        cluster_config cfg;
-        mnet_config(&net, i, 3, &cfg);
-        cfg.ae_interval_ms = 100;
-        cfg.grace_ms = GRACE_MS;
-        cfg.repair_bytes_per_s = 16u << 10;
-        cfg.start_loading = 1;
-        assert_int_equal(mnet_start(&net, i, &cfg), 0);
-    }
+    form_at(3, 2, 3, 16u << 10); /* slow sources: a copy is still running when one stops */
     run_until_ready(2, 3000);
     char key[32];
     for (int i = 0; i < 2000; i++) {
