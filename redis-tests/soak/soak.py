@@ -48,7 +48,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "redis-tests", "semantics"))
-from harness import free_port  # noqa: E402
+from harness import Conn, free_port  # noqa: E402
 
 MB = 1024 * 1024
 # AddressSanitizer settings for the server under test (see the module comment): quarantine in MiB.
@@ -57,15 +57,7 @@ ASAN_SOAK_OPTIONS = "quarantine_size_mb=%d:thread_local_quarantine_size_kb=64:" 
     "allocator_release_to_os_interval_ms=100" % ASAN_QUARANTINE_MB
 
 
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, str):
-            a = a.encode()
-        elif isinstance(a, int):
-            a = str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+encode = Conn.encode  # one request as a RESP multibulk
 
 
 class Closed(Exception):
