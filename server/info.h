@@ -32,7 +32,7 @@ void srv_repram_nodes_cmd(struct srv_client *c, int argc, const resp_arg *argv);
  * Periodic work for INFO: samples the command and network counters every 100 ms (16 samples give
  * instantaneous_ops_per_sec and the kbps figures, as Redis does) and tracks the memory peak.
  * Call from the hz timer; it does nothing until 100 ms have passed since its last sample, so any
- * hz works.  O(1) plus one mallinfo2() call.
+ * hz works.  O(clients); no heap walk (mallinfo2) after the first call.
  */
 void srv_info_cron(void);
 
@@ -44,8 +44,13 @@ void srv_info_count_error(const char *msg);
 void srv_info_reset_stats(void);
 
 /* Bytes of heap the process has allocated and not freed (glibc mallinfo2: in-use small blocks
- * plus mmap'ed blocks): INFO used_memory. */
+ * plus mmap'ed blocks): INFO used_memory.  It walks the heap's free lists, milliseconds on a
+ * large churned heap: call it when asked for the figure, never from a timer under load. */
 size_t srv_info_used_memory(void);
+
+/* Bytes the server accounts itself: the keyspace (ttl/) plus client buffers.  O(clients), no
+ * heap walk, so timers may call it; it leaves out libraries' and the cluster's own buffers. */
+size_t srv_info_tracked_memory(void);
 
 /* ---- cmd_command.c */
 

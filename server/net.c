@@ -743,27 +743,37 @@ static void shrink_idle_buffers(void)
  * Give freed heap pages back to the kernel.  glibc returns memory to the system only from the
  * top of its heap, so after a mass expiry, a FLUSHALL or thousands of closed connections the
  * process would keep its peak RSS although the memory is free; malloc_trim(0) releases every
- * free page.  It walks the heap, so it runs at most once a second and only after the heap in use
- * has dropped by TRIM_STEP_BYTES from its high mark, or by TRIM_IDLE_BYTES when no command ran
- * in the last second (the load is over: give back what is left).  In steady state this costs
- * one mallinfo2 a second.
+ * free page.  It walks the heap, so it runs at most once a second: whenever the memory we account
+ * ourselves (srv_info_tracked_memory: keyspace and client buffers) has dropped by TRIM_STEP_BYTES
+ * from its high mark, and once each time the node falls idle (a second with no command and no
+ * change to the keyspace, which replicated writes and expiry also make: the load is over, give
+ * back what is left).  Nothing here calls mallinfo2: under load its heap walk took milliseconds
+ * a call and stalled every client (bench/README.md, "Findings and fixes").
  */
 #define TRIM_STEP_BYTES ((size_t)8 << 20) /* 8 MiB: trimming for less is not worth a heap walk */
-#define TRIM_IDLE_BYTES ((size_t)1 << 20) /* 1 MiB, once the node is idle */
 
 static void release_free_memory(uint64_t now)
 {
     static uint64_t last_ms, last_commands;
-    static size_t high;
+    static size_t high, last_dataset;
+    static int trimmed_while_idle;
     if (now - last_ms < 1000) return;
     last_ms = now;
-    int idle = srv.stats.commands_processed == last_commands;
+    size_t tracked = srv_info_tracked_memory(), dataset = srv_db_memory();
+    int idle = srv.stats.commands_processed == last_commands && dataset == last_dataset;
     last_commands = srv.stats.commands_processed;
-    size_t used = srv_info_used_memory();
-    if (used > high) high = used;
-    if (high - used < (idle ? TRIM_IDLE_BYTES : TRIM_STEP_BYTES)) return;
+    last_dataset = dataset;
+    if (tracked > high) high = tracked;
+    if (high - tracked < TRIM_STEP_BYTES) {
+        if (!idle) {
+            trimmed_while_idle = 0;
+            return;
+        }
+        if (trimmed_while_idle) return;
+    }
+    trimmed_while_idle = idle;
     malloc_trim(0);
-    high = used;
+    high = tracked;
 }
 
 /* A client still has work during shutdown: replies to send, or requests it sent before the
