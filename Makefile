@@ -178,6 +178,15 @@ $(TESTBIN)/redis-tests/%: $(OBJ)/redis-tests/%.o
 	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(SDK_LIBS)
 
 # ---------------------------------------------------------------------------------------------
+# Benchmarks (bench/README.md).  The load generator is a black-box client like redis-tests/ and
+# links hiredis only; it is part of `all` so a change that breaks it fails the normal build.
+BENCH_LOADGEN := $(BUILD)/bench/loadgen
+$(BENCH_LOADGEN): $(OBJ)/bench/loadgen.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(BASE_LDFLAGS) $(LDFLAGS) -o $@ $^ $(call pc,--libs hiredis)
+
+# ---------------------------------------------------------------------------------------------
 # Fuzzing (libFuzzer, clang from Debian).  Every <module>/fuzz/fuzz_<name>.c is a target: it is
 # built into $(FUZZ_DIR)/bin/<module>/fuzz_<name> with -fsanitize=fuzzer,address,undefined and
 # linked with its module's sources (all <module>/*.c except main.c), compiled for fuzzing into
@@ -226,9 +235,9 @@ fuzz:
 # ---------------------------------------------------------------------------------------------
 # Top-level targets.
 .PHONY: install uninstall cluster all server sdk unit-tests run test test-run test-unit test-redis test-semantics test-http test-cluster test-deploy check-layers \
-	check-headers format lint deps clean distclean help test-security soak
+	check-headers format lint deps clean distclean help test-security soak bench bench-quick
 
-all: $(SERVER_BIN) $(SDK_ALL) $(UNIT_TESTS) $(REDIS_TEST_PROGS)
+all: $(SERVER_BIN) $(SDK_ALL) $(UNIT_TESTS) $(REDIS_TEST_PROGS) $(BENCH_LOADGEN)
 server: $(SERVER_BIN)
 sdk: $(SDK_ALL)
 unit-tests: $(UNIT_TESTS)
@@ -333,6 +342,22 @@ soak:
 	$(Q)$(MAKE) --no-print-directory test-run SUITES=soak SOAK_SECONDS=$(or $(SOAK_SECONDS),150) SOAK_WARMUP=10
 export SOAK_SECONDS SOAK_WARMUP FUZZ_TEST_SECONDS
 
+# repram-server against Debian's redis-server, side by side (bench/README.md).  `bench` writes
+# bench/results/latest.md and its charts (about 15 minutes); `bench-quick` runs every scenario
+# smaller and writes to build/bench-quick/ (about 5 minutes).  BENCH_ARGS adds options of
+# bench/bench.py, e.g. BENCH_ARGS="--only throughput,callgrind --reps 5".
+BENCH_ARGS ?=
+bench:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory $(SERVER_BIN) $(BENCH_LOADGEN)
+	$(Q)/usr/bin/python3 bench/bench.py --server $(SERVER_BIN) --loadgen $(BENCH_LOADGEN) \
+	  --out bench/results --work build/bench $(BENCH_ARGS)
+bench-quick:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory $(SERVER_BIN) $(BENCH_LOADGEN)
+	$(Q)/usr/bin/python3 bench/bench.py --quick --server $(SERVER_BIN) --loadgen $(BENCH_LOADGEN) \
+	  --out build/bench-quick --work build/bench-quick/work $(BENCH_ARGS)
+
 # Layering (STYLE.md section 1): which directories each module may include from.
 LAYER_ALLOW_resp :=
 LAYER_ALLOW_ttl :=
@@ -370,7 +395,7 @@ lint:
 # `make deps` installs the Debian packages that are missing and does nothing when all are there.
 DEB_PKGS := build-essential pkg-config libevent-dev libhiredis-dev libyaml-dev libssl-dev \
 	libcmocka-dev redis-tools redis-server python3-redis python3-cryptography tcl valgrind \
-	curl ca-certificates openssl prometheus yamllint python3-yaml systemd clang libclang-rt-14-dev strace iproute2 iptables
+	curl ca-certificates openssl prometheus yamllint python3-yaml systemd clang libclang-rt-14-dev strace iproute2 gnuplot-nox iptables
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
@@ -395,7 +420,7 @@ help:
 	@echo "Other targets: server sdk unit-tests test-unit test-redis test-security test-cluster"
 	@echo "               (cluster and faults suites) check-layers check-headers format lint deps"
 	@echo "               clean distclean, fuzz (FUZZ_SECONDS=600),"
-	@echo "               soak (SOAK_SECONDS=150).  V=1 shows full commands."
+	@echo "               soak (SOAK_SECONDS=150), bench, bench-quick.  V=1 shows full commands."
 	@echo "               test-deploy, install and uninstall (PREFIX=/usr/local, DESTDIR=)."
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
