@@ -464,11 +464,22 @@ static int on_ae_leaves(cl_link *l, cl_reader *r)
     return 0;
 }
 
+/* Streams answer on the inbound link the request came on, and pump_streams finds them through
+ * peer->in.  A peer may have had two inbound links for a moment (a seed dial and a dial to an
+ * address it learned, one of which it then drops): the one it sends requests on is the one it
+ * kept, so it becomes peer->in.  Otherwise a stream could sit on a link nothing pumps, and a
+ * joining node would wait for SYNC_DONE forever. */
+static void adopt_inbound(cl_link *l)
+{
+    if (l->peer && !l->outbound && l->state == CL_LINK_READY) l->peer->in = l;
+}
+
 static int on_ae_buckets(cl_link *l, cl_reader *r)
 {
     uint32_t round = cl_get_u32(r);
     if (r->bad || r->left != CL_BITMAP_BYTES || l->outbound) return -1;
     if (round != l->ae_round) return 0;
+    adopt_inbound(l);
     return stream_start(&l->resp, CL_AE_RECORDS, CL_AE_DONE, round, r->p);
 }
 
@@ -529,6 +540,7 @@ static int on_sync_req(cl_link *l, cl_reader *r)
         return cl_frame_end(w) == 0 && cl_send_frame(l, w) == 0 ? 0 : -1;
     }
     cl->stats.syncs_served++;
+    adopt_inbound(l);
     cl_log(cl, CLUSTER_LOG_NOTICE, "bootstrap: streaming the keyspace to %s", l->peer->name);
     return stream_start(&l->resp, CL_SYNC_RECORDS, CL_SYNC_DONE, id, NULL);
 }
