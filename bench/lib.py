@@ -12,7 +12,12 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "redis-tests",
+                                "semantics"))
+from harness import Conn, RespError  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -48,64 +53,20 @@ def free_ports(n, start=21000, end=60000):
     return ports
 
 
-# ---- a minimal RESP2 client (enough for INFO, DBSIZE, PEXPIRETIME, CONFIG, WAIT)
+# ---- a RESP client: the black-box tests' client (redis-tests/semantics/harness.py), with
+# Nagle off, errors raised as BenchError, and INFO parsed
 
 
-class Resp:
-    def __init__(self, port, host="127.0.0.1", timeout=10.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+class Resp(Conn):
+    def __init__(self, port, timeout=10.0):
+        super().__init__(port, timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise BenchError("server closed the connection")
-        self.buf += chunk
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line, self.buf = self.buf[:i], self.buf[i + 2:]
-                return line
-            self._fill()
-
-    def _reply(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"+":
-            return rest.decode()
-        if t == b"-":
-            return BenchError(rest.decode())
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self._fill()
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data
-        if t == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._reply() for _ in range(n)]
-        raise BenchError("bad reply line %r" % line)
 
     def cmd(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(out))
-        r = self._reply()
-        if isinstance(r, BenchError):
-            raise r
-        return r
+        try:
+            return super().cmd(*args)
+        except RespError as e:
+            raise BenchError(str(e)) from None
 
     def info(self, section=None):
         raw = self.cmd("INFO", section) if section else self.cmd("INFO")
