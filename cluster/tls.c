@@ -30,6 +30,7 @@
 #include "cluster/cluster_tls.h"
 
 #define PSK_LEN 32
+#define BUS_READ_AHEAD_BYTES (64u * 1024)
 static const unsigned char TLS_AES_128_GCM_SHA256_ID[2] = {0x13, 0x01};
 
 typedef struct psk_state {
@@ -131,6 +132,9 @@ static SSL_CTX *new_ctx(char *err, size_t errlen)
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_num_tickets(ctx, 0);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* bus.c takes every record the kernel holds in one read(2) (see its header) */
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(ctx, BUS_READ_AHEAD_BYTES);
     return ctx;
 }
 
