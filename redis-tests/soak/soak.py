@@ -48,7 +48,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "redis-tests", "semantics"))
-from harness import Conn, free_port  # noqa: E402
+import harness  # noqa: E402
+from harness import free_port  # noqa: E402
 
 MB = 1024 * 1024
 # AddressSanitizer settings for the server under test (see the module comment): quarantine in MiB.
@@ -57,14 +58,18 @@ ASAN_SOAK_OPTIONS = "quarantine_size_mb=%d:thread_local_quarantine_size_kb=64:" 
     "allocator_release_to_os_interval_ms=100" % ASAN_QUARANTINE_MB
 
 
-encode = Conn.encode  # one request as a RESP multibulk
+encode = harness.Conn.encode  # one request as a RESP multibulk
 
 
 class Closed(Exception):
     pass
 
 
-class Conn:
+class Conn(harness.Conn):
+    """The black-box tests' RESP connection, optionally over TLS.  A reset, a TLS failure or
+    the server closing raise Closed; error replies are returned (RespError), not raised, so a
+    worker can check them like any other reply."""
+
     def __init__(self, port, tls=None, timeout=20):
         raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.sock = tls.wrap_socket(raw, server_hostname="localhost") if tls else raw
@@ -72,54 +77,20 @@ class Conn:
 
     def close(self):
         try:
-            self.sock.close()
+            super().close()
         except OSError:
             pass
 
-    def send(self, data):
-        self.sock.sendall(data)
-
     def _fill(self):
         try:
-            d = self.sock.recv(262144)
+            super()._fill()
         except (ConnectionResetError, ssl.SSLError) as e:
             raise Closed(str(e))
-        if not d:
+        except ConnectionError:
             raise Closed("closed")
-        self.buf += d
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line, self.buf = self.buf[:i], self.buf[i + 2:]
-                return line
-            self._fill()
-
-    def read(self):
-        line = self._line()
-        t = line[:1]
-        if t == b"+":
-            return line[1:].decode()
-        if t == b"-":
-            return Exception(line[1:].decode())
-        if t == b":":
-            return int(line[1:])
-        if t == b"$":
-            n = int(line[1:])
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self._fill()
-            d, self.buf = self.buf[:n], self.buf[n + 2:]
-            return d
-        if t == b"*":
-            n = int(line[1:])
-            return None if n < 0 else [self.read() for _ in range(n)]
-        raise ValueError("unexpected reply %r" % line[:60])
 
     def cmd(self, *args):
-        self.send(encode(*args))
+        self.send(self.encode(*args))
         return self.read()
 
 
