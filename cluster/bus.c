@@ -85,6 +85,12 @@ typedef struct iobuf {
 
 enum { PH_RESOLVING, PH_CONNECTING, PH_HANDSHAKE, PH_OPEN, PH_LINGER };
 
+/* What a name resolution in flight calls back with: the link, or NULL once the link is gone.
+ * A cancelled resolution still calls back, later (libevent defers it), and frees this then. */
+typedef struct dial_req {
+    struct bus_link *bl;
+} dial_req;
+
 typedef struct bus_link {
     cl_link *l; /* NULL while lingering */
     struct bus *b;
@@ -94,6 +100,7 @@ typedef struct bus_link {
     struct event *ev_read;  /* persistent; added once the socket is connected */
     struct event *ev_write; /* persistent; added only while something waits for room */
     struct evdns_getaddrinfo_request *dns;
+    dial_req *dreq; /* set while dns is */
     iobuf in, out;
     uint64_t linger_until;
     char host[CL_STR_MAX + 1];
@@ -219,8 +226,12 @@ static void free_held(bus_link *bl)
 /* Release the socket side: events, TLS state, descriptor, buffers. */
 static void release_io(bus_link *bl)
 {
-    if (bl->dns) evdns_getaddrinfo_cancel(bl->dns); /* calls on_resolved with CANCEL */
+    if (bl->dns) {
+        bl->dreq->bl = NULL; /* its callback, made later, only frees dreq */
+        evdns_getaddrinfo_cancel(bl->dns);
+    }
     bl->dns = NULL;
+    bl->dreq = NULL;
     if (bl->ev_read) event_free(bl->ev_read);
     if (bl->ev_write) event_free(bl->ev_write);
     bl->ev_read = bl->ev_write = NULL;
@@ -670,9 +681,15 @@ static int connect_to(bus_link *bl, const struct sockaddr *sa, socklen_t len)
 
 static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
 {
-    bus_link *bl = arg;
+    dial_req *dr = arg;
+    bus_link *bl = dr->bl;
+    free(dr);
+    if (!bl) { /* cancelled: the link is gone */
+        if (res) evutil_freeaddrinfo(res);
+        return;
+    }
     bl->dns = NULL;
-    if (result == EVUTIL_EAI_CANCEL) return; /* the link is being freed */
+    bl->dreq = NULL;
     int failed = result != 0 || !res || connect_to(bl, res->ai_addr, res->ai_addrlen) < 0;
     if (failed)
         cl_log(bl->b->cl, CLUSTER_LOG_VERBOSE, "cannot reach bus address %s:%s: %s", bl->host,
@@ -718,9 +735,22 @@ static cl_link *bus_dial(cluster *cl, const char *addr)
     hints.ai_protocol = IPPROTO_TCP;
     /* evdns answers numeric hosts (and some failures) at once, calling on_resolved before it
      * returns; `dialing` tells on_resolved to leave a failure to us. */
+    dial_req *dr = malloc(sizeof *dr);
+    if (!dr) {
+        free(bl->l);
+        destroy(b, bl);
+        return NULL;
+    }
+    dr->bl = bl;
+    bl->dreq = dr;
     bl->dialing = 1;
-    bl->dns = evdns_getaddrinfo(b->dns, bl->host, bl->port, &hints, on_resolved, bl);
+    bl->dns = evdns_getaddrinfo(b->dns, bl->host, bl->port, &hints, on_resolved, dr);
     bl->dialing = 0;
+    if (!bl->dns && bl->dreq) { /* neither under way nor answered */
+        free(dr);
+        bl->dreq = NULL;
+        bl->closing = 1;
+    }
     if (bl->closing) {
         /* Failed before the core knew of the link: free it here, report a failed dial. */
         free(bl->l);
