@@ -250,6 +250,9 @@ typedef struct cluster_stats {
     uint64_t ae_rounds;           /* anti-entropy rounds completed (either side) */
     uint64_t ae_rounds_in_sync;   /* ... that found nothing to repair */
     uint64_t ae_buckets_repaired; /* buckets exchanged because they differed */
+    uint64_t ae_buckets_settled;  /* differed at a round's first comparison, not at its re-check
+                                   * (writes in flight): not exchanged */
+    uint64_t ae_rounds_settled;   /* rounds whose differences all settled (also in_sync) */
     uint64_t repair_bytes_out, repair_bytes_in;
     uint64_t syncs_served;        /* bootstrap streams sent to a joining peer */
     uint64_t wipes;               /* times this node wiped itself after a long isolation */

@@ -41,11 +41,12 @@ enum cl_frame_type {
     CL_ACK = 7,       /* acceptor -> dialer: cumulative seq u64 */
     CL_ERROR = 8,     /* either way: a reason the receiver should log (e.g. clock skew) */
     /* anti-entropy (sync.c): I = the node running the round, R = its peer */
-    CL_AE_TOPS = 9,     /* I -> R: round u32, 64 top digests */
+    CL_AE_TOPS = 9,     /* I -> R: round u32, 64 top digests (again in the round: re-check) */
     CL_AE_LEAVES = 10,  /* R -> I: round u32, n u8, n x (top u8, 64 leaf digests); n = 0: in sync */
     CL_AE_BUCKETS = 11, /* I -> R: round u32, bitmap of the buckets that differ */
     CL_AE_RECORDS = 12, /* both ways: round u32, records of those buckets */
-    CL_AE_DONE = 13,    /* both ways: round u32; the sender has sent all its records */
+    CL_AE_DONE = 13,    /* both ways: round u32; the sender has sent all its records (I -> R
+                         * before any AE_BUCKETS: nothing to exchange, the round ended in sync) */
     /* bootstrap (sync.c): J = the joining node, P = the peer it copies */
     CL_SYNC_REQ = 14,     /* J -> P: id u32 */
     CL_SYNC_RECORDS = 15, /* P -> J: id u32, records */
@@ -148,6 +149,26 @@ enum cl_link_state {
 
 struct cl_peer;
 
+/* Phases of the anti-entropy round this node initiates (sync.c). */
+enum cl_round_phase {
+    CL_ROUND_IDLE = 0,
+    CL_ROUND_COMPARING = 1,  /* AE_TOPS sent, waiting for AE_LEAVES */
+    CL_ROUND_EXCHANGING = 2, /* AE_BUCKETS sent: records flow both ways until both AE_DONE */
+    CL_ROUND_SETTLING = 3,   /* buckets differed: waiting CL_AE_CONFIRM_DELAY_MS to compare again */
+    CL_ROUND_RECHECKING = 4  /* AE_TOPS sent again, waiting for AE_LEAVES */
+};
+
+/* How long a round waits before it compares again the buckets it found different, in ms.  A
+ * replicated write is applied on its coordinator before it reaches the peers, so under write load
+ * two nodes' digests almost never match exactly: a write is "in flight" for a bus trip plus a
+ * loop turn on each side.  On a saturated two-core host the slowest acknowledged write took
+ * 3-12 ms with anti-entropy off (bench/README.md, "Findings and fixes").  50 ms is four times
+ * that, 1 % of the default ae-interval, and a real difference (a write lost with a reset link or
+ * in a partition) only waits that much longer for its repair.  Shorter lets slow in-flight
+ * writes through as differences (each costs a keyspace scan on both nodes); longer only delays
+ * real repairs. */
+#define CL_AE_CONFIRM_DELAY_MS 50u
+
 /* A stream of records this node sends on a link, produced chunk by chunk by the server's collect
  * callback as the link drains and the repair bandwidth allows (sync.c). */
 typedef struct cl_stream {
@@ -171,6 +192,7 @@ typedef struct cl_link {
     uint32_t ae_round;    /* inbound: the peer's anti-entropy round we take part in */
     uint64_t ae_round_ms; /* inbound: timer time that round's digests were compared here */
     int ae_remote_done;   /* inbound: the peer sent all its records of that round */
+    int ae_exchanging;    /* inbound: AE_BUCKETS of that round arrived (records flow) */
     char remote_ip[64];   /* as seen on the socket (inbound), for the peer's address */
     void *tr;             /* the transport's handle */
 } cl_link;
@@ -254,14 +276,17 @@ struct cluster {
 
     /* sync.c: this node's anti-entropy round as its initiator */
     struct {
-        int phase;               /* 0 idle, 1 tops sent, 2 exchanging records */
+        enum cl_round_phase phase;
         cl_peer *peer;
         uint32_t round;
         int remote_done;
         cl_stream out;           /* our records of the differing buckets */
         uint64_t started_ms;     /* last progress (a round without any for long is dropped) */
-        uint64_t began_ms;       /* when the tops were sent */
+        uint64_t began_ms;       /* when the first tops were sent */
         int for_bootstrap;       /* success ends the bootstrap */
+        int confirm;             /* repair only what still differs at a re-check */
+        uint64_t recheck_at_ms;  /* CL_ROUND_SETTLING: when to compare again */
+        uint8_t suspect[CL_BITMAP_BYTES]; /* buckets that differed at the first comparison */
     } ae;
     uint64_t next_ae_ms;
     int ae_rr;                   /* round-robin position over the peers */

@@ -7,13 +7,35 @@
  * Anti-entropy (every ae-interval with one peer, round-robin, and at once when a peer comes back):
  *   I -> R  AE_TOPS     64 top digests (each the XOR of 64 bucket digests)
  *   R -> I  AE_LEAVES   the 64 bucket digests under every top that differs (none: in sync)
- *   I -> R  AE_BUCKETS  the buckets that differ; I starts streaming its records of them
+ *   I       waits CL_AE_CONFIRM_DELAY_MS, then compares again with the same round number:
+ *   I -> R  AE_TOPS     R -> I  AE_LEAVES
+ *   I -> R  AE_BUCKETS  the buckets that differed both times; I starts streaming its records of
+ *                       them (AE_DONE instead when none did: the round ended in sync)
  *   R       streams its records of the same buckets back
  *   both    AE_DONE when all their records are sent; both apply what they receive by
  *           last-writer-wins, so after one round both hold the newer of every differing entry.
  * Only the buckets that differ are exchanged, so a node back from a short partition moves only
  * what it missed; an in-sync round costs one round trip of about 1 KB.  Expired entries are never
  * shipped (the server's collect skips them).
+ *
+ * Confirmation: under write load two nodes' digests rarely match exactly, only because some
+ * writes are applied on one node and still on their way to the other.  Streaming such a bucket
+ * is pure waste, and costly: collecting the records of even one bucket scans the whole keyspace
+ * on both nodes.  A difference that is real (a write lost with a reset link or a partition)
+ * stays; one caused by writes in flight is gone a moment later.  So the initiator compares a
+ * second time and exchanges only the intersection; when it is empty the round ends as in sync
+ * (ae_buckets_settled, ae_rounds_settled count them).  Rejected: leaving entries younger than the
+ * round out of the digests (the server would need a second digest per bucket), and a new frame
+ * to ask for the leaves of chosen tops (a repeated AE_TOPS answers the same question, and an
+ * older responder takes it for a new comparison, so mixed versions interoperate).  Rounds that
+ * exist to repair a known gap do not confirm: the bootstrap's verifying round and the one run
+ * when a peer comes back stream at once, as fast as before.
+ * The round still counts as begun when its first tops were sent: every bucket then matched at
+ * the first comparison, at the second, or was exchanged, and the long-isolation argument below
+ * holds for the earlier time.  The responder keeps that time across the re-check too, and learns
+ * of a round that ended without an exchange from an AE_DONE sent before any AE_BUCKETS, so both
+ * sides book the in-sync round as they did when the first comparison matched.  A round
+ * abandoned while settling holds nothing to free (the suspect bitmap lives in cl->ae).
  *
  * Bootstrap: a node that starts empty (always, at start: nothing is persisted) answers -LOADING
  * until it has streamed every live entry from one ready peer (SYNC_REQ / SYNC_RECORDS /
@@ -35,7 +57,8 @@
  * repair-bytes-per-second has tokens, so live REPL frames never wait behind much repair data.
  *
  * Invariants: at most one round runs with this node as initiator; a link's responder stream
- * (l->resp) serves one round or one bootstrap at a time.  Event-loop thread only.
+ * (l->resp) serves one round or one bootstrap at a time; cl->ae.out is active only while
+ * exchanging.  Event-loop thread only.
  * Start reading at cl_sync_tick.
  */
 #include <stdlib.h>
@@ -182,10 +205,11 @@ static void round_finished(cluster *cl, cl_peer *p, uint64_t began, int in_sync)
 static void ae_reset(cluster *cl)
 {
     stream_stop(&cl->ae.out);
-    cl->ae.phase = 0;
+    cl->ae.phase = CL_ROUND_IDLE;
     cl->ae.peer = NULL;
     cl->ae.remote_done = 0;
     cl->ae.for_bootstrap = 0;
+    cl->ae.confirm = 0;
 }
 
 static void become_ready(cluster *cl, const char *how)
@@ -209,7 +233,8 @@ static void ae_success(cluster *cl, int in_sync)
 
 static void pump_streams(cluster *cl)
 {
-    if (cl->ae.phase == 2 && cl->ae.out.active && cl->ae.peer && cl->ae.peer->out) {
+    if (cl->ae.phase == CL_ROUND_EXCHANGING && cl->ae.out.active && cl->ae.peer &&
+        cl->ae.peer->out) {
         int rc = stream_pump(cl, &cl->ae.out, cl->ae.peer->out);
         if (rc < 0) ae_reset(cl);
         else if (rc == 1 && cl->ae.remote_done) ae_success(cl, 0);
@@ -236,23 +261,43 @@ static int usable(const cl_peer *p)
            p->out->state == CL_LINK_READY;
 }
 
-static void ae_start(cluster *cl, cl_peer *p, int for_bootstrap)
+static int send_tops(cluster *cl, cl_link *l, uint32_t round)
 {
-    if (!cl->cb.digest_tops) return;
     uint64_t tops[CLUSTER_DIGEST_TOPS];
     cl->cb.digest_tops(cl->cb.priv, tops);
     cl_wbuf *w = &cl->scratch;
-    uint32_t round = ++cl->ae.round ? cl->ae.round : ++cl->ae.round;
     cl_frame_begin(w, CL_AE_TOPS, cl_hlc_now(cl));
     cl_put_u32(w, round);
     for (int i = 0; i < CLUSTER_DIGEST_TOPS; i++) cl_put_u64(w, tops[i]);
-    if (cl_frame_end(w) < 0 || cl_send_frame(p->out, w) < 0) return;
-    cl->ae.phase = 1;
+    return cl_frame_end(w) == 0 ? cl_send_frame(l, w) : -1;
+}
+
+static void ae_start(cluster *cl, cl_peer *p, int for_bootstrap)
+{
+    if (!cl->cb.digest_tops) return;
+    uint32_t round = ++cl->ae.round ? cl->ae.round : ++cl->ae.round;
+    if (send_tops(cl, p->out, round) < 0) return;
+    cl->ae.phase = CL_ROUND_COMPARING;
     cl->ae.peer = p;
     cl->ae.remote_done = 0;
     cl->ae.began_ms = cl->ae.started_ms = cl_now(cl);
     cl->ae.for_bootstrap = for_bootstrap;
+    cl->ae.confirm = !for_bootstrap && !p->ae_soon; /* repairs of a known gap go at once */
     p->ae_soon = 0;
+}
+
+/* The settle delay of a round that found differences is over: compare again. */
+static void ae_recheck(cluster *cl, uint64_t now)
+{
+    if (cl->ae.phase != CL_ROUND_SETTLING || now < cl->ae.recheck_at_ms) return;
+    cl_peer *p = cl->ae.peer;
+    if (!p || !p->out || p->out->state != CL_LINK_READY ||
+        send_tops(cl, p->out, cl->ae.round) < 0) {
+        ae_reset(cl);
+        return;
+    }
+    cl->ae.phase = CL_ROUND_RECHECKING;
+    cl->ae.started_ms = cl_now(cl);
 }
 
 /* The next peer to compare with: one that just came back first, else round-robin. */
@@ -306,7 +351,7 @@ static void bootstrap_step(cluster *cl, uint64_t now)
             /* A quorum is up and nobody holds data: the whole cluster is starting empty. */
             become_ready(cl, "no peer holds data: a new cluster");
         }
-    } else if (cl->sync_phase == PHASE_VERIFYING && cl->ae.phase == 0) {
+    } else if (cl->sync_phase == PHASE_VERIFYING && cl->ae.phase == CL_ROUND_IDLE) {
         cl_peer *other = NULL;
         for (int i = 0; i < cl->npeers && !other; i++)
             if (cl->peers[i] != cl->sync_peer && usable(cl->peers[i]) && cl->peers[i]->ready)
@@ -348,12 +393,13 @@ void cl_sync_tick(cluster *cl, uint64_t now)
     if (!repair_on(cl)) return;
     refill_tokens(cl, now);
     if (cl->loading) bootstrap_step(cl, now);
-    if (cl->ae.phase != 0 && elapsed(now, cl->ae.started_ms) > AE_ROUND_TIMEOUT_MS) {
+    if (cl->ae.phase != CL_ROUND_IDLE && elapsed(now, cl->ae.started_ms) > AE_ROUND_TIMEOUT_MS) {
         cl_log(cl, CLUSTER_LOG_VERBOSE, "anti-entropy round with %s abandoned (no progress)",
                cl->ae.peer ? cl->ae.peer->name : "?");
         ae_reset(cl);
     }
-    if (!cl->loading && cl->ae.phase == 0 && cl->cfg.ae_interval_ms) {
+    ae_recheck(cl, now);
+    if (!cl->loading && cl->ae.phase == CL_ROUND_IDLE && cl->cfg.ae_interval_ms) {
         int due = now >= cl->next_ae_ms;
         for (int i = 0; i < cl->npeers && !due; i++) due = cl->peers[i]->ae_soon && usable(cl->peers[i]);
         if (due) {
@@ -397,10 +443,14 @@ static int on_ae_tops(cl_link *l, cl_reader *r)
     for (int i = 0; i < CLUSTER_DIGEST_TOPS; i++) theirs[i] = cl_get_u64(r);
     if (r->bad || r->left || l->outbound) return -1;
     if (cl->loading) return send_id(l, CL_AE_DONE, round) < 0 ? -1 : 0; /* not a reference yet */
+    /* The same round again, before any AE_BUCKETS: the initiator re-checks what differed.  The
+     * round keeps the time of its first comparison. */
+    int recheck = round != 0 && round == l->ae_round && !l->ae_exchanging;
     stream_stop(&l->resp);
     l->ae_round = round;
-    l->ae_round_ms = cl_now(cl);
+    if (!recheck) l->ae_round_ms = cl_now(cl);
     l->ae_remote_done = 0;
+    l->ae_exchanging = 0;
     cl->cb.digest_tops(cl->cb.priv, ours);
     cl_wbuf *w = &cl->scratch;
     cl_frame_begin(w, CL_AE_LEAVES, cl_hlc_now(cl));
@@ -423,17 +473,12 @@ static int on_ae_tops(cl_link *l, cl_reader *r)
     return 0;
 }
 
-/* I: the responder's leaves; work out the buckets that differ and start exchanging them. */
-static int on_ae_leaves(cl_link *l, cl_reader *r)
+/* Compare the n tops of leaves in r with ours: set the bit of every bucket that differs in
+ * bitmap (zeroed first) and return how many do, or -1 when the payload is malformed. */
+static int diff_leaves(cluster *cl, cl_reader *r, unsigned n, uint8_t *bitmap)
 {
-    cluster *cl = l->cl;
-    uint32_t round = cl_get_u32(r);
-    unsigned n = cl_get_u8(r);
-    if (r->bad || !l->outbound || n > CLUSTER_DIGEST_TOPS) return -1;
-    if (cl->ae.phase != 1 || cl->ae.peer != l->peer || round != cl->ae.round) return 0;
-    uint8_t bitmap[CL_BITMAP_BYTES];
-    memset(bitmap, 0, sizeof bitmap);
-    unsigned differing = 0;
+    memset(bitmap, 0, CL_BITMAP_BYTES);
+    int differing = 0;
     for (unsigned k = 0; k < n; k++) {
         unsigned t = cl_get_u8(r);
         uint64_t ours[CLUSTER_DIGEST_LEAVES];
@@ -447,19 +492,63 @@ static int on_ae_leaves(cl_link *l, cl_reader *r)
             differing++;
         }
     }
-    if (r->bad || r->left) return -1;
+    return r->bad || r->left ? -1 : differing;
+}
+
+/* Keep in bitmap only the buckets that also differed at the first comparison, count the others
+ * that differed then as settled, and return how many are left. */
+static int confirm_buckets(cluster *cl, uint8_t *bitmap)
+{
+    int left = 0, settled = 0;
+    for (unsigned i = 0; i < CL_BITMAP_BYTES; i++) {
+        settled += __builtin_popcount(cl->ae.suspect[i] & (uint8_t)~bitmap[i]);
+        bitmap[i] &= cl->ae.suspect[i];
+        left += __builtin_popcount(bitmap[i]);
+    }
+    cl->stats.ae_buckets_settled += (uint64_t)settled;
+    if (left == 0) cl->stats.ae_rounds_settled++;
+    return left;
+}
+
+/* I: the responder's leaves.  At the first comparison of a confirming round, remember the
+ * buckets that differ and wait; otherwise start exchanging those that (still) differ. */
+static int on_ae_leaves(cl_link *l, cl_reader *r)
+{
+    cluster *cl = l->cl;
+    uint32_t round = cl_get_u32(r);
+    unsigned n = cl_get_u8(r);
+    if (r->bad || !l->outbound || n > CLUSTER_DIGEST_TOPS) return -1;
+    int phase = cl->ae.phase;
+    if ((phase != CL_ROUND_COMPARING && phase != CL_ROUND_RECHECKING) || cl->ae.peer != l->peer ||
+        round != cl->ae.round)
+        return 0;
+    uint8_t bitmap[CL_BITMAP_BYTES];
+    int differing = diff_leaves(cl, r, n, bitmap);
+    if (differing < 0) return -1;
+    if (phase == CL_ROUND_RECHECKING) differing = confirm_buckets(cl, bitmap);
     if (differing == 0) {
-        ae_success(cl, 1); /* in sync (or became so since the tops were sent) */
+        /* In sync (or became so since the tops were sent).  A responder that saw differing tops
+         * waits for AE_BUCKETS: tell it there will be none.  If this frame is lost, the
+         * responder only misses counting the round; the next AE_TOPS replaces it. */
+        if (n > 0) (void)send_id(l, CL_AE_DONE, round);
+        ae_success(cl, 1);
         return 0;
     }
-    cl->stats.ae_buckets_repaired += differing;
+    if (phase == CL_ROUND_COMPARING && cl->ae.confirm) {
+        memcpy(cl->ae.suspect, bitmap, sizeof bitmap);
+        cl->ae.phase = CL_ROUND_SETTLING;
+        cl->ae.started_ms = cl_now(cl);
+        cl->ae.recheck_at_ms = cl->ae.started_ms + CL_AE_CONFIRM_DELAY_MS;
+        return 0;
+    }
+    cl->stats.ae_buckets_repaired += (uint64_t)differing;
     cl_wbuf *w = &cl->scratch;
     cl_frame_begin(w, CL_AE_BUCKETS, cl_hlc_now(cl));
     cl_put_u32(w, round);
     cl_put_bytes(w, bitmap, sizeof bitmap);
     if (cl_frame_end(w) < 0 || cl_send_frame(l, w) < 0) return -1;
     if (stream_start(&cl->ae.out, CL_AE_RECORDS, CL_AE_DONE, round, bitmap) < 0) return -1;
-    cl->ae.phase = 2;
+    cl->ae.phase = CL_ROUND_EXCHANGING;
     cl->ae.started_ms = cl_now(cl);
     return 0;
 }
@@ -480,6 +569,7 @@ static int on_ae_buckets(cl_link *l, cl_reader *r)
     if (r->bad || r->left != CL_BITMAP_BYTES || l->outbound) return -1;
     if (round != l->ae_round) return 0;
     adopt_inbound(l);
+    l->ae_exchanging = 1;
     return stream_start(&l->resp, CL_AE_RECORDS, CL_AE_DONE, round, r->p);
 }
 
@@ -510,7 +600,7 @@ static int on_ae_done(cl_link *l, cl_reader *r)
     if (r->bad || r->left) return -1;
     if (l->outbound) {
         if (cl->ae.peer != l->peer || round != cl->ae.round) return 0;
-        if (cl->ae.phase == 1) { /* refused before exchanging (the peer is bootstrapping) */
+        if (cl->ae.phase != CL_ROUND_EXCHANGING) { /* refused (the peer is bootstrapping) */
             ae_reset(cl);
             return 0;
         }
@@ -520,8 +610,8 @@ static int on_ae_done(cl_link *l, cl_reader *r)
     }
     if (round != l->ae_round) return 0;
     l->ae_remote_done = 1;
-    if (!l->resp.active) {
-        round_finished(cl, l->peer, l->ae_round_ms, 0);
+    if (!l->resp.active) { /* before any AE_BUCKETS: the initiator found nothing to exchange */
+        round_finished(cl, l->peer, l->ae_round_ms, !l->ae_exchanging);
         l->ae_round = 0;
     }
     return 0;

@@ -327,6 +327,12 @@ void srv_metrics_write_cluster(struct evbuffer *out)
             "Anti-entropy rounds that found nothing to repair.", st->ae_rounds_in_sync);
     counter(out, "repram_anti_entropy_buckets_repaired_total",
             "Digest buckets exchanged because they differed.", st->ae_buckets_repaired);
+    counter(out, "repram_anti_entropy_buckets_settled_total",
+            "Digest buckets that differed at first but matched when compared again (writes in "
+            "flight): not exchanged.", st->ae_buckets_settled);
+    counter(out, "repram_anti_entropy_rounds_settled_total",
+            "Anti-entropy rounds whose differences all settled on re-check (also counted in "
+            "sync).", st->ae_rounds_settled);
     srv_prom_family(out, "repram_repair_bytes_total", "counter",
                     "Bytes of anti-entropy and bootstrap streams.");
     sample(out, "repram_repair_bytes_total", "direction=\"in\"", st->repair_bytes_in);

@@ -635,11 +635,13 @@ size_t srv_repl_info(char *buf, size_t len)
     ADD("loading:%d\r\nbootstrap_phase:%s\r\nbootstrap_source:%s\r\nbootstrap_batches:%llu\r\n"
         "bootstrap_bytes:%llu\r\n", si.loading, si.phase, si.source ? si.source : "",
         (unsigned long long)si.records_batches, (unsigned long long)si.bytes);
-    ADD("ae_rounds:%llu\r\nae_rounds_in_sync:%llu\r\nae_buckets_repaired:%llu\r\n"
+    ADD("ae_rounds:%llu\r\nae_rounds_in_sync:%llu\r\nae_rounds_settled:%llu\r\n"
+        "ae_buckets_repaired:%llu\r\nae_buckets_settled:%llu\r\n"
         "repair_bytes_in:%llu\r\nrepair_bytes_out:%llu\r\nsyncs_served:%llu\r\nwipes:%llu\r\n"
         "stale_rejections:%llu\r\n",
         (unsigned long long)st->ae_rounds, (unsigned long long)st->ae_rounds_in_sync,
-        (unsigned long long)st->ae_buckets_repaired, (unsigned long long)st->repair_bytes_in,
+        (unsigned long long)st->ae_rounds_settled, (unsigned long long)st->ae_buckets_repaired,
+        (unsigned long long)st->ae_buckets_settled, (unsigned long long)st->repair_bytes_in,
         (unsigned long long)st->repair_bytes_out, (unsigned long long)st->syncs_served,
         (unsigned long long)st->wipes, (unsigned long long)stale_rejections);
     ADD("repl_writes:%llu\r\nrepl_writes_acked:%llu\r\nrepl_writes_timed_out:%llu\r\n"

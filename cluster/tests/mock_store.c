@@ -26,6 +26,8 @@ static uint64_t key_hash(const char *key)
 
 static unsigned bucket_of(const char *key) { return (unsigned)(key_hash(key) % CLUSTER_DIGEST_BUCKETS); }
 
+unsigned mstore_bucket(const char *key) { return bucket_of(key); }
+
 static uint64_t entry_hash(const mstore_entry *e)
 {
     return mix64(key_hash(e->key) ^ mix64(e->version) ^ (e->tomb ? 0x8000000000000001ull : 0));
@@ -135,6 +137,8 @@ void mstore_tops(mstore *s, uint64_t *tops)
 int mstore_collect(mstore *s, const uint8_t *buckets, uint64_t *cursor, cluster_buf *out,
                    size_t max_bytes, uint64_t now)
 {
+    s->collect_calls++;
+    for (size_t k = 0; k < sizeof s->collected; k++) s->collected[k] |= buckets ? buckets[k] : 0xff;
     uint64_t i = *cursor;
     for (; i < (uint64_t)s->n && out->len < max_bytes; i++) {
         const mstore_entry *e = &s->e[i];

@@ -30,6 +30,8 @@ typedef struct mstore {
     int loading;    /* 1 until the ready callback (the node starts empty, as the server does) */
     int ready_calls, wipe_calls;
     int applied;    /* records applied (newer than what was held) */
+    int collect_calls;
+    uint8_t collected[CLUSTER_DIGEST_BUCKETS / 8]; /* every bucket a collect asked for */
 } mstore;
 
 /* Store an entry as a local write would (no replication). */
@@ -42,6 +44,8 @@ size_t mstore_record(const mstore_entry *e, uint8_t *buf);
 /* Apply a batch of records by last-writer-wins at wall time now (expired records are skipped).
  * 0, or -1 when malformed. */
 int mstore_apply(mstore *s, const void *batch, size_t len, uint64_t now);
+/* The digest bucket (0 .. CLUSTER_DIGEST_BUCKETS-1) of a key. */
+unsigned mstore_bucket(const char *key);
 /* Digest of every held entry (equal stores have equal digests). */
 uint64_t mstore_digest(const mstore *s);
 

@@ -448,6 +448,7 @@ static int pump_side(mnet *net, mconn *c, int s)
         memcpy(payload, q->p + CL_HEADER_LEN, n);
         bytes_consume(q, h.len);
         moved = 1;
+        net->nodes[c->node[r]].frames_rx[h.type]++; /* the header check bounded the type */
         rc = cl_core_frame(l, &h, payload, n);
         free(payload);
         if (rc < 0 && c->link[r] == l) side_down(c, r);

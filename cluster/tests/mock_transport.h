@@ -57,6 +57,7 @@ typedef struct mnet_node {
     int ndone;             /* completions; the first MNET_MAX_DONE are in done[] */
     mnet_done done[MNET_MAX_DONE];
     int dials;             /* transport dial calls */
+    int frames_rx[CL_TYPE_MAX + 1]; /* frames delivered to it, by type */
     int wake_pending;
     int nlog;
     int nlog_stalled;      /* lines saying this node's own loop stalled */

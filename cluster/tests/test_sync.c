@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_sync.c: repair (sync.c): bootstrap of an empty node, anti-entropy after a partition, the
- * wipe after an isolation longer than the tombstone grace, and the timer arithmetic around them.
+ * confirmation of differences before they are repaired, the wipe after an isolation longer than
+ * the tombstone grace, and the timer arithmetic around them.
  * Nodes run over the in-memory transport with a mock keyspace each (mock_store.h), fake clock.
  *
  * Timing: node-timeout 1000 ms, ae-interval 100 ms, tombstone grace 2000 ms unless a test says
@@ -211,6 +212,260 @@ static void test_round_ending_in_tick_does_not_wipe(void **state)
     assert_true(cluster_get_stats(CL(A))->ae_rounds > 10);
 }
 
+/* ---- confirming differences before repairing them
+ *
+ * Two nodes; only A starts rounds (B's ae-interval is 0), so every round is A's and its phases
+ * can be watched between steps.  A difference is made with put_local on A; "the write arrives"
+ * is a copy of A's entry into B's store. */
+
+static void form_pair(void)
+{
+    mnet_add(&net, NAMES[A]);
+    mnet_add(&net, NAMES[B]);
+    start_one(A, 2);
+    cluster_config cfg;
+    mnet_config(&net, B, 2, &cfg);
+    cfg.grace_ms = GRACE_MS;
+    cfg.repair_bytes_per_s = 1u << 20;
+    cfg.start_loading = 1;
+    memset(&stores[B], 0, sizeof stores[B]);
+    net.nodes[B].store = &stores[B];
+    assert_int_equal(mnet_start(&net, B, &cfg), 0);
+    run_until_ready(2, 3000);
+    mnet_run(&net, 300, 10); /* the first rounds (peers just came up: no confirmation) are over */
+    assert_int_equal(CL(A)->ae.phase, CL_ROUND_IDLE);
+}
+
+/* Step until A's round is in `phase`. */
+static void wait_phase(int phase, uint64_t max_ms)
+{
+    for (uint64_t t = 0; t < max_ms && (int)CL(A)->ae.phase != phase; t += 10) mnet_run(&net, 10, 10);
+    assert_int_equal(CL(A)->ae.phase, phase);
+}
+
+/* Step while A's round is settling; it must compare again after the delay, within a tick. */
+static void wait_recheck(void)
+{
+    assert_int_equal(CL(A)->ae.phase, CL_ROUND_SETTLING);
+    uint64_t since = CL(A)->ae.started_ms; /* A's clock is the network's */
+    while (CL(A)->ae.phase == CL_ROUND_SETTLING) {
+        assert_true(net.now_ms - since < CL_AE_CONFIRM_DELAY_MS + 10);
+        mnet_run(&net, 10, 10);
+    }
+    assert_true(net.now_ms - since >= CL_AE_CONFIRM_DELAY_MS);
+}
+
+static void arrive_at_b(const char *key)
+{
+    const mstore_entry *e = mstore_get(&stores[A], key);
+    assert_non_null(e);
+    mstore_put(&stores[B], e->key, e->val, e->version, e->expire, e->tomb);
+}
+
+static int bit(const uint8_t *bitmap, unsigned b) { return (bitmap[b / 8] >> (b % 8)) & 1; }
+
+static int bits(const uint8_t *bitmap)
+{
+    int n = 0;
+    for (unsigned b = 0; b < CLUSTER_DIGEST_BUCKETS; b++) n += bit(bitmap, b);
+    return n;
+}
+
+/* A key made of prefix and a number, in another bucket than `other` (NULL: any bucket). */
+static void key_outside(char *key, size_t len, const char *prefix, const char *other)
+{
+    for (int i = 0;; i++) {
+        snprintf(key, len, "%s%d", prefix, i);
+        if (!other || mstore_bucket(key) != mstore_bucket(other)) return;
+    }
+}
+
+/* A write still in flight at the first comparison arrives before the re-check: nothing is
+ * streamed or even collected, the round ends in sync on both sides, booked at the time of its
+ * first comparison, and the settled bucket is counted. */
+static void test_ae_difference_settles_before_recheck(void **state)
+{
+    (void)state;
+    form_pair();
+    put_local(A, "inflight", "v");
+    cluster_stats a0 = *ST(A), b0 = *ST(B);
+    int buckets0 = net.nodes[B].frames_rx[CL_AE_BUCKETS];
+    int rec_a = net.nodes[A].frames_rx[CL_AE_RECORDS], rec_b = net.nodes[B].frames_rx[CL_AE_RECORDS];
+    int coll_a = stores[A].collect_calls, coll_b = stores[B].collect_calls;
+    wait_phase(CL_ROUND_SETTLING, 300);
+    uint64_t began = CL(A)->ae.began_ms;
+    assert_int_equal(bits(CL(A)->ae.suspect), 1);
+    assert_true(bit(CL(A)->ae.suspect, mstore_bucket("inflight")));
+    arrive_at_b("inflight");
+    wait_recheck();
+    /* the round is over on both sides, as an in-sync round, begun at the first comparison */
+    assert_int_equal(CL(A)->ae.phase, CL_ROUND_IDLE);
+    assert_int_equal(ST(A)->ae_rounds, a0.ae_rounds + 1);
+    assert_int_equal(ST(A)->ae_rounds_in_sync, a0.ae_rounds_in_sync + 1);
+    assert_int_equal(ST(B)->ae_rounds, b0.ae_rounds + 1);
+    assert_int_equal(ST(B)->ae_rounds_in_sync, b0.ae_rounds_in_sync + 1);
+    assert_int_equal(mnet_peer(&net, A, NAMES[B])->ae_ok_ms, began);
+    assert_int_equal(mnet_peer(&net, B, NAMES[A])->ae_ok_ms, began);
+    assert_int_equal(ST(A)->ae_buckets_settled, a0.ae_buckets_settled + 1);
+    assert_int_equal(ST(A)->ae_rounds_settled, a0.ae_rounds_settled + 1);
+    mnet_run(&net, 500, 10); /* later rounds are in sync */
+    assert_int_equal(net.nodes[B].frames_rx[CL_AE_BUCKETS], buckets0);
+    assert_int_equal(net.nodes[A].frames_rx[CL_AE_RECORDS], rec_a);
+    assert_int_equal(net.nodes[B].frames_rx[CL_AE_RECORDS], rec_b);
+    assert_int_equal(stores[A].collect_calls, coll_a);
+    assert_int_equal(stores[B].collect_calls, coll_b);
+    assert_int_equal(ST(A)->ae_buckets_repaired, a0.ae_buckets_repaired);
+    assert_int_equal(ST(A)->ae_buckets_settled, a0.ae_buckets_settled + 1);
+    assert_true(ST(A)->ae_rounds > a0.ae_rounds + 2);
+    assert_int_equal(ST(A)->ae_rounds - a0.ae_rounds, ST(A)->ae_rounds_in_sync - a0.ae_rounds_in_sync);
+}
+
+/* A difference that is real (the write never reaches B) is repaired as before, once the settle
+ * delay is over, and only its bucket is collected. */
+static void test_ae_persistent_difference_repaired_after_delay(void **state)
+{
+    (void)state;
+    form_pair();
+    put_local(A, "lost", "v");
+    cluster_stats a0 = *ST(A);
+    int buckets0 = net.nodes[B].frames_rx[CL_AE_BUCKETS];
+    wait_phase(CL_ROUND_SETTLING, 300);
+    uint64_t began = CL(A)->ae.began_ms;
+    memset(stores[A].collected, 0, sizeof stores[A].collected);
+    memset(stores[B].collected, 0, sizeof stores[B].collected);
+    int coll_a = stores[A].collect_calls, coll_b = stores[B].collect_calls;
+    mnet_run(&net, CL_AE_CONFIRM_DELAY_MS - 10, 10); /* still settling: nothing moves yet */
+    assert_int_equal(CL(A)->ae.phase, CL_ROUND_SETTLING);
+    assert_int_equal(net.nodes[B].frames_rx[CL_AE_BUCKETS], buckets0);
+    assert_int_equal(stores[A].collect_calls, coll_a);
+    assert_int_equal(stores[B].collect_calls, coll_b);
+    assert_null(mstore_get(&stores[B], "lost"));
+    wait_recheck();
+    assert_int_equal(net.nodes[B].frames_rx[CL_AE_BUCKETS], buckets0 + 1);
+    for (int t = 0; t < 10 && CL(A)->ae.phase != CL_ROUND_IDLE; t++) mnet_run(&net, 10, 10);
+    assert_int_equal(CL(A)->ae.phase, CL_ROUND_IDLE);
+    assert_non_null(mstore_get(&stores[B], "lost"));
+    assert_same_digest(2);
+    assert_int_equal(ST(A)->ae_buckets_repaired, a0.ae_buckets_repaired + 1);
+    assert_int_equal(ST(A)->ae_buckets_settled, a0.ae_buckets_settled);
+    assert_int_equal(ST(A)->ae_rounds_settled, a0.ae_rounds_settled);
+    assert_int_equal(ST(A)->ae_rounds, a0.ae_rounds + 1);
+    assert_int_equal(ST(A)->ae_rounds_in_sync, a0.ae_rounds_in_sync);
+    assert_int_equal(mnet_peer(&net, A, NAMES[B])->ae_ok_ms, began);
+    assert_int_equal(mnet_peer(&net, B, NAMES[A])->ae_ok_ms, began);
+    for (int x = A; x <= B; x++) {
+        assert_int_equal(bits(stores[x].collected), 1);
+        assert_true(bit(stores[x].collected, mstore_bucket("lost")));
+    }
+}
+
+/* Two buckets differ; one settles before the re-check: only the other is exchanged. */
+static void test_ae_streams_only_buckets_that_stay_different(void **state)
+{
+    (void)state;
+    form_pair();
+    char settles[32], stays[32];
+    key_outside(settles, sizeof settles, "settles", NULL);
+    key_outside(stays, sizeof stays, "stays", settles);
+    put_local(A, settles, "v");
+    put_local(A, stays, "v");
+    cluster_stats a0 = *ST(A);
+    wait_phase(CL_ROUND_SETTLING, 300);
+    assert_int_equal(bits(CL(A)->ae.suspect), 2);
+    memset(stores[A].collected, 0, sizeof stores[A].collected);
+    memset(stores[B].collected, 0, sizeof stores[B].collected);
+    int applied_b = stores[B].applied;
+    arrive_at_b(settles);
+    wait_recheck();
+    for (int t = 0; t < 10 && CL(A)->ae.phase != CL_ROUND_IDLE; t++) mnet_run(&net, 10, 10);
+    assert_int_equal(CL(A)->ae.phase, CL_ROUND_IDLE);
+    assert_non_null(mstore_get(&stores[B], stays));
+    assert_int_equal(stores[B].applied, applied_b + 1); /* only `stays` came */
+    assert_same_digest(2);
+    for (int x = A; x <= B; x++) {
+        assert_int_equal(bits(stores[x].collected), 1);
+        assert_true(bit(stores[x].collected, mstore_bucket(stays)));
+    }
+    assert_int_equal(ST(A)->ae_buckets_repaired, a0.ae_buckets_repaired + 1);
+    assert_int_equal(ST(A)->ae_buckets_settled, a0.ae_buckets_settled + 1);
+    assert_int_equal(ST(A)->ae_rounds_settled, a0.ae_rounds_settled);
+}
+
+/* The first difference settles but another write is in flight at the re-check: the responder
+ * answered the re-check with differing leaves and waits for AE_BUCKETS; the initiator's AE_DONE
+ * ends the round there as in sync.  The new difference is confirmed by a later round. */
+static void test_ae_new_difference_at_recheck_waits_for_next_round(void **state)
+{
+    (void)state;
+    form_pair();
+    char first[32], second[32];
+    key_outside(first, sizeof first, "first", NULL);
+    key_outside(second, sizeof second, "second", first);
+    put_local(A, first, "v");
+    cluster_stats a0 = *ST(A), b0 = *ST(B);
+    int buckets0 = net.nodes[B].frames_rx[CL_AE_BUCKETS];
+    int done0 = net.nodes[B].frames_rx[CL_AE_DONE];
+    wait_phase(CL_ROUND_SETTLING, 300);
+    uint64_t began = CL(A)->ae.began_ms;
+    arrive_at_b(first);
+    put_local(A, second, "v");
+    wait_recheck();
+    assert_int_equal(CL(A)->ae.phase, CL_ROUND_IDLE);
+    assert_int_equal(net.nodes[B].frames_rx[CL_AE_BUCKETS], buckets0);
+    assert_int_equal(net.nodes[B].frames_rx[CL_AE_DONE], done0 + 1);
+    assert_int_equal(ST(A)->ae_rounds_settled, a0.ae_rounds_settled + 1);
+    assert_int_equal(ST(A)->ae_buckets_settled, a0.ae_buckets_settled + 1);
+    assert_int_equal(ST(B)->ae_rounds, b0.ae_rounds + 1);
+    assert_int_equal(ST(B)->ae_rounds_in_sync, b0.ae_rounds_in_sync + 1);
+    assert_int_equal(mnet_peer(&net, B, NAMES[A])->ae_ok_ms, began);
+    assert_null(mstore_get(&stores[B], second));
+    /* the next round sees it twice and repairs it */
+    wait_phase(CL_ROUND_SETTLING, 300);
+    wait_recheck();
+    mnet_run(&net, 50, 10);
+    assert_non_null(mstore_get(&stores[B], second));
+    assert_same_digest(2);
+    assert_int_equal(ST(A)->ae_buckets_repaired, a0.ae_buckets_repaired + 1);
+}
+
+/* A peer that comes back gets its round at once, without waiting to confirm. */
+static void test_ae_peer_back_repairs_without_delay(void **state)
+{
+    (void)state;
+    form_pair();
+    mnet_partition(&net, A, B, 1);
+    mnet_run(&net, 1200, 10); /* both suspect each other */
+    assert_int_equal(mnet_state(&net, A, NAMES[B]), CLUSTER_PEER_PFAIL);
+    put_local(A, "missed", "v");
+    cluster_stats a0 = *ST(A);
+    mnet_partition(&net, A, B, 0);
+    int settling = 0;
+    for (int t = 0; t < 100 && !mstore_get(&stores[B], "missed"); t++) {
+        mnet_run(&net, 10, 10);
+        settling |= CL(A)->ae.phase == CL_ROUND_SETTLING;
+    }
+    assert_non_null(mstore_get(&stores[B], "missed"));
+    assert_false(settling);
+    assert_int_equal(ST(A)->ae_buckets_settled, a0.ae_buckets_settled);
+    assert_true(ST(A)->ae_buckets_repaired > a0.ae_buckets_repaired);
+}
+
+/* A round abandoned while it settles (the link breaks) leaves nothing behind; the difference is
+ * repaired by a later round. */
+static void test_ae_round_abandoned_while_settling(void **state)
+{
+    (void)state;
+    form_pair();
+    put_local(A, "x", "v");
+    wait_phase(CL_ROUND_SETTLING, 300);
+    mnet_sever(&net, A, B);
+    assert_int_equal(CL(A)->ae.phase, CL_ROUND_IDLE);
+    assert_null(CL(A)->ae.peer);
+    for (int t = 0; t < 300 && !mstore_get(&stores[B], "x"); t++) mnet_run(&net, 10, 10);
+    assert_non_null(mstore_get(&stores[B], "x"));
+    assert_same_digest(2);
+}
+
 /* ---- isolation longer than the grace period */
 
 static void test_long_isolation_wipes_and_rebootstraps(void **state)
@@ -295,6 +550,12 @@ int main(void)
         T(test_bootstrap_source_stops_mid_stream),
         T(test_ae_repairs_partitioned_node),
         T(test_round_ending_in_tick_does_not_wipe),
+        T(test_ae_difference_settles_before_recheck),
+        T(test_ae_persistent_difference_repaired_after_delay),
+        T(test_ae_streams_only_buckets_that_stay_different),
+        T(test_ae_new_difference_at_recheck_waits_for_next_round),
+        T(test_ae_peer_back_repairs_without_delay),
+        T(test_ae_round_abandoned_while_settling),
         T(test_long_isolation_wipes_and_rebootstraps),
         T(test_minority_pair_wipes),
         T(test_majority_with_a_dead_member_keeps_data),
