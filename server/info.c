@@ -437,8 +437,13 @@ static void section_keyspace(resp_wbuf *b)
 static void section_repram(resp_wbuf *b)
 {
     const srv_stats *s = &srv.stats;
-    char cluster_lines[4096];
-    srv_repl_info(cluster_lines, sizeof cluster_lines);
+    char small[4096], *cluster_lines = small;
+    size_t need = srv_repl_info(small, sizeof small);
+    if (need >= sizeof small) { /* many peers: the whole text, never a cut one */
+        cluster_lines = malloc(need + 1);
+        if (!cluster_lines) abort(); /* as addf */
+        srv_repl_info(cluster_lines, need + 1);
+    }
     addf(b, "# Repram\r\nrepram_version:%s\r\nnode_name:%s\r\n%sdefault_ttl:%lld\r\n"
             "max_ttl:%lld\r\nttl_clamp:%s\r\n"
             "max_key_size:%lld\r\nmax_value_size:%lld\r\nkeys:%zu\r\ntombstones:%zu\r\n"
@@ -446,6 +451,7 @@ static void section_repram(resp_wbuf *b)
          REPRAM_VERSION, node_name(), cluster_lines, srv.cfg.default_ttl_s, srv.cfg.max_ttl_s,
          srv.cfg.ttl_clamp ? "yes" : "no", srv.cfg.max_key_size, srv.cfg.max_value_size,
          srv_db_size(), ttl_dict_tombstones(srv.db), srv_db_memory());
+    if (cluster_lines != small) free(cluster_lines);
     addf(b, "oom_rejections:%llu\r\noversize_rejections:%llu\r\nrejected_commands:%llu\r\n"
             "protocol_errors:%llu\r\nquerybuf_limit_closes:%llu\r\nstats_reset_at_ms:%llu\r\n",
          (unsigned long long)s->oom_rejections, (unsigned long long)s->oversize_rejections,

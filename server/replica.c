@@ -614,12 +614,12 @@ size_t srv_repl_info(char *buf, size_t len)
     size_t at = 0;
 #define ADD(...)                                                                                   \
     do {                                                                                           \
-        int n_ = snprintf(buf + at, at < len ? len - at : 0, __VA_ARGS__);                         \
+        int n_ = snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, __VA_ARGS__);     \
         if (n_ > 0) at += (size_t)n_;                                                              \
     } while (0)
     if (!cl) {
         ADD("mode:single\r\ncluster_size:1\r\nquorum:1\r\nnodes_reachable:1\r\n");
-        return at < len ? at : len;
+        return at;
     }
     const cluster_stats *st = cluster_get_stats(cl);
     int alive = 1;
@@ -664,7 +664,7 @@ size_t srv_repl_info(char *buf, size_t len)
             (unsigned long long)pi.lag_ms, pi.queued_bytes);
     }
 #undef ADD
-    return at < len ? at : len;
+    return at;
 }
 
 cluster *srv_repl_cluster(void) { return cl; }

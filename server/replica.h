@@ -76,8 +76,9 @@ void srv_repl_wait(struct srv_client *c, long long numreplicas, long long timeou
 /* Grace period of tombstones, milliseconds (how long a delete shadows older copies). */
 uint64_t srv_repl_tombstone_grace_ms(void);
 
-/* The cluster lines of INFO's repram section ("field:value\r\n" each) into buf; returns the
- * length written (truncated to len). */
+/* The cluster lines of INFO's repram section ("field:value\r\n" each) into buf, like
+ * snprintf: returns the length of the whole text; when that is >= len, buf holds only its
+ * beginning (NUL-terminated if len > 0) and the caller asks again with a larger buffer. */
 size_t srv_repl_info(char *buf, size_t len);
 
 /* The cluster object, or NULL on a single node (status commands and metrics read it). */

@@ -9,7 +9,7 @@ Run: cd redis-tests/semantics && REPRAM_SERVER=.../repram-server /usr/bin/python
 """
 import time
 
-from harness import RespError, main
+from harness import RespError, free_port, main
 
 PASSWORD = "s3cret pass"
 
@@ -19,6 +19,12 @@ SERVER_ARGS = {
     "test_auth_reset_and_config": ["--requirepass", PASSWORD],
     "test_config_maxmemory": [],
     "test_shutdown": [],
+    # 16 seeds (the most allowed) with 200-character names that resolve nowhere: their peer
+    # lines alone make INFO repram longer than 4 KiB
+    "test_info_many_peers_whole": ["--cluster-size", "3", "--cluster-insecure", "yes",
+                                   "--cluster-port", str(free_port()), "--node-name", "n1", "--seeds",
+                                   " ".join("p%02d-%s.invalid:%d" % (i, "x" * 200, 20000 + i)
+                                            for i in range(16))],
 }
 
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
@@ -303,6 +309,18 @@ def test_repram_status(s):
     nodes = r.cmd("REPRAM", "NODES").decode().splitlines()
     assert len(nodes) == 1 and st[b"node"].decode() in nodes[0] and "myself" in nodes[0], nodes
     assert r.cmd_err("REPRAM", "NOPE") == "ERR unknown subcommand 'NOPE'. Try REPRAM HELP."
+
+
+def test_info_many_peers_whole(s):
+    """INFO repram - every peer line is there in full when the section is over 4 KiB"""
+    r = s.conn()
+    text = r.cmd("INFO", "repram").decode()
+    peers = [l for l in text.split("\r\n") if l.startswith("peer")]
+    assert len(peers) == 16, (len(peers), len(text))
+    for p in peers:
+        assert p.endswith("queued_bytes=0") and "x" * 200 in p, p
+    assert "\r\ndefault_ttl:" in text and len(text) > 4096, len(text)
+    assert r.cmd("INFO", "everything").decode().count("\r\npeer") == 16
 
 
 def test_multi_watch_two_connections(s):
