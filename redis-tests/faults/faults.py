@@ -3,13 +3,21 @@
 
     /usr/bin/python3 faults.py [SCENARIO ...]     run scenarios (default: all), print TAP lines
 
-Ten scenarios, 3 or 5 real repram-server processes each.  Where the machine allows (root,
+Eleven scenarios, 2, 3 or 5 real repram-server processes each.  Where the machine allows (root,
 iproute2, iptables), every node runs in a network namespace of its own behind a bridge, and
 partitions and packet loss are iptables rules on the bus port inside the nodes' namespaces
 (netns.py): this process keeps reaching every node as a client, so a node cut off from the
 majority is still asked to write.  Elsewhere the nodes run on loopback, isolation becomes
 SIGSTOP/SIGCONT where a scenario allows it, and the scenarios that need the network are
 skipped with the reason on their TAP line.
+
+Scenario 11 (dns-cancel) is a regression test for a dial whose seed name is still resolving when
+the core gives it up (commit 994f3a7: libevent calls a cancelled lookup back later, and that call
+used to write into the freed link).  Its node's namespace gets a resolv.conf of its own
+(/etc/netns/<namespace>/resolv.conf, removed by Env.close) naming a DNS server on 127.0.0.1 that
+this script starts there (SILENT_DNS, stopped by its PID) and that never answers.  The regression
+shows as an AddressSanitizer report under SANITIZE=address; a release build of the old code
+passes (its stray write lands in freed memory that nothing reads).
 
 Every write is recorded with a value no other write has (checker.py); the checker then reads
 every key from every live node and verifies the invariants of research/cluster.md 4.3: I-ack,
@@ -26,7 +34,9 @@ Server logs: $WORK/faults-N-name/ (WORK defaults to /tmp).
 import itertools
 import os
 import random
+import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -50,6 +60,7 @@ BASE_EXTRA = ["--protected-mode", "no", "--enable-debug-command", "yes",
               "--ae-interval", str(AE_INTERVAL)]
 
 WORK = ct.WORK
+ETC_NETNS = "/etc/netns"
 NET_REASON = Net.probe()   # None: namespaces and iptables work here
 USE_NET = NET_REASON is None and os.environ.get("FAULTS_NO_NETNS") != "1"
 if os.environ.get("FAULTS_NO_NETNS") == "1":
@@ -76,6 +87,8 @@ class Env:
     def __init__(self, n, size=None, extra=(), node_timeout=NODE_TIMEOUT, start=None):
         self.net = None
         self.problems = []
+        self.etc_dirs = []  # /etc/netns/<ns> directories made by resolver(), removed by close()
+        self.etc_root_made = False
         Env.current = self
         place = None
         if USE_NET:
@@ -109,14 +122,40 @@ class Env:
             x.signal(signal.SIGCONT)
         self.stopped.clear()
 
+    def resolver(self, i, text):
+        """Give node i's namespace a resolv.conf of its own: `ip netns exec NS` bind-mounts
+        /etc/netns/NS/resolv.conf over /etc/resolv.conf.  close() removes the directory."""
+        if not os.path.isdir(ETC_NETNS):
+            os.mkdir(ETC_NETNS)
+            self.etc_root_made = True
+        d = os.path.join(ETC_NETNS, self.net.ns(i))
+        os.mkdir(d)
+        self.etc_dirs.append(d)
+        with open(os.path.join(d, "resolv.conf"), "w") as f:
+            f.write(text)
+
     def close(self):
-        for x in self.stopped:
-            x.signal(signal.SIGCONT)
-        ct.stop_all()
-        if self.net:
-            self.problems = self.net.cleanup()
-            self.net = None
-        Env.current = None
+        try:
+            for x in self.stopped:
+                x.signal(signal.SIGCONT)
+            ct.stop_all()
+            if self.net:
+                self.problems += self.net.cleanup()
+                self.net = None
+        finally:
+            # after the servers: a namespace's files go even when stopping them failed
+            for d in self.etc_dirs:
+                shutil.rmtree(d, ignore_errors=True)
+                if os.path.exists(d):
+                    self.problems.append("%s still exists" % d)
+            self.etc_dirs = []
+            if self.etc_root_made:
+                try:
+                    os.rmdir(ETC_NETNS)  # only when empty: another run may be using it
+                except OSError:
+                    pass
+                self.etc_root_made = False
+            Env.current = None
 
 
 def fig(verdict, fmt, *args):
@@ -787,6 +826,148 @@ def clock_skew():
     return v
 
 
+# A DNS server that reads queries and never answers, so every lookup stays pending (the resolver
+# gives up only after options timeout:30, past the scenario).  It logs one line per query:
+# "query QTYPE NAME", the name in lower case (evdns randomizes the case of the letters it sends).
+SILENT_DNS = r"""
+import socket, sys
+out = open(sys.argv[1], "a", buffering=1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+out.write("listening\n")
+while True:
+    pkt = s.recvfrom(4096)[0]
+    i, labels = 12, []
+    while i < len(pkt) and pkt[i] and pkt[i] < 64:
+        labels.append(pkt[i + 1:i + 1 + pkt[i]].decode("ascii", "replace"))
+        i += 1 + pkt[i]
+    qtype = int.from_bytes(pkt[i + 1:i + 3], "big") if i + 3 <= len(pkt) else 0
+    out.write("query %d %s\n" % (qtype, ".".join(labels).lower()))
+"""
+DNS_NAMES = ("peer-a.repram.test", "peer-b.repram.test")
+DNS_SECONDS = 18.0  # dials given up at 5, ~10 and ~15 s (the core's handshake limit is 5 s)
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:")
+# A node stopped while lookups are pending leaks them (reported, not failed): cancelling only
+# schedules libevent's deferred callbacks, which free the lookups but never run once the loop
+# has stopped.
+LEAK_MARK = "ERROR: LeakSanitizer"
+
+
+def peer_lines(node):
+    """(addr, state) of every peer line of INFO repram (seeds not yet met have no name)."""
+    text = node.cmd("INFO", "repram")
+    check(isinstance(text, bytes), "INFO repram on %s answered %r" % (node.name, text))
+    out = []
+    for line in text.decode().splitlines():
+        k, _, val = line.partition(":")
+        if k.startswith("peer") and k[4:].isdigit():
+            f = dict(kv.split("=", 1) for kv in val.split(",") if "=" in kv)
+            out.append((f.get("addr"), f.get("state")))
+    return out
+
+
+def dns_cancel():
+    """n1 of three with two seeds named only by a DNS server that never answers: each dial is given up at the 5 s handshake limit while its name resolves and the cancelled lookup's late callback touches no freed link; n1 stays up (PING answers PONG, INFO, writes with n2), no ASan or UBSan error"""
+    if not USE_NET:
+        raise Skip("needs network namespaces: %s" % NET_REASON)
+    # n2 is an ordinary member (numeric seed) only so that n1 reaches a quorum and leaves
+    # -LOADING; n3 never runs: its seeds are the two names
+    env = Env(2, size=3, start=0, extra=["--cluster-members", "n1 n2 n3"])
+    a, b = env.nodes
+    v = Verdict()
+    env.resolver(1, "nameserver 127.0.0.1\noptions timeout:30 attempts:1\n")
+    qlog = os.path.join(ct.WORK, "silent-dns.log")
+    errlog = os.path.join(ct.WORK, "silent-dns.err")
+    open(qlog, "w").close()
+
+    def read(path, start=0):
+        try:
+            with open(path, "rb") as f:
+                f.seek(start)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+    with open(errlog, "wb") as err:
+        dns = subprocess.Popen(["ip", "netns", "exec", env.net.ns(1), "/usr/bin/python3", "-c",
+                                SILENT_DNS, qlog], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=err)
+    ct.STARTED.append(dns)  # stopped by its PID with the nodes, whatever happens
+    ct.wait_until("the silent DNS server to listen on 127.0.0.1:53 in %s (stderr: %s)" %
+                  (env.net.ns(1), errlog),
+                  lambda: dns.poll() is None and "listening" in read(qlog), 10)
+    names = ["%s:%d" % (name, 7001 + k) for k, name in enumerate(DNS_NAMES)]
+    log0 = os.path.getsize(a.log) if os.path.exists(a.log) else 0  # the log is appended to
+    t0 = time.time()
+    a.start([b.bus_addr] + names)
+    b.start([a.bus_addr])
+    pongs = polls = 0
+    while time.time() - t0 < DNS_SECONDS and a.alive():
+        polls += 1
+        try:
+            pongs += a.cmd("PING", timeout=2) == "PONG"
+        except (OSError, ConnectionError):
+            pass
+        time.sleep(0.5)
+    ran = time.time() - t0
+    alive = a.alive()
+    pong, peers, inf, wrote = None, [], {}, None
+    if alive:
+        try:
+            pong = a.cmd("PING")
+            inf = a.info()
+            peers = peer_lines(a)
+            wrote = a.cmd("SET", "dns:k", "v", "PX", "60000")
+        except (OSError, ConnectionError, ct.Failure) as e:
+            v.add(["n1 alive but not answering after %.1f s: %r" % (ran, e)])
+        if pong != "PONG":
+            v.add(["n1 answered PING with %r after %.1f s" % (pong, ran)])
+        if sorted(addr for addr, _ in peers) != sorted([b.bus_addr] + names):
+            v.add(["INFO repram on n1 lists peers %r, not n2 and the two names" % peers])
+        if inf.get("can_write") != "1" or wrote != "OK":
+            v.add(["n1 with n2 (a quorum): can_write %r, SET answered %r" %
+                   (inf.get("can_write"), wrote)])
+    a.stop()  # shutdown cancels the lookups still pending: the log is read after it
+    code = a.proc.returncode
+    dns.terminate()
+    dns.wait(10)
+    log = read(a.log, log0).splitlines()
+    leaks = [l for l in log if l.startswith("SUMMARY: AddressSanitizer:") and "leaked" in l]
+    if alive and code != 0 and not (code == 1 and any(LEAK_MARK in l for l in log)):
+        v.add(["n1 exited with status %s on SIGTERM" % code])
+    at = [i for i, l in enumerate(log) if any(m in l for m in SANITIZER_MARKS)]
+    if not alive:
+        v.add(["n1 died %.1f s after its start (exit status %s)%s" %
+               (ran, code, "" if at else "; its log's tail:")] + ([] if at else log[-10:]), 12)
+    if at:
+        v.add(["sanitizer report in n1's log %s:" % a.log] + log[at[0]:at[0] + 4] +
+              [l for l in log if l.startswith("SUMMARY:")][:1], 12)
+    queries = [l.split() for l in read(qlog).splitlines() if l.startswith("query ")]
+    per_name = {n: sum(1 for q in queries if q[2] == n) for n in DNS_NAMES}
+    if not all(per_name.values()):
+        v.add(["the silent DNS server saw no query for some seed names: %r (all: %r)" %
+               (per_name, queries[:6])])
+    gave_up = {n: sum(1 for l in log if "bus link to %s: handshake timed out" % n in l)
+               for n in names}
+    if not all(gave_up.values()):
+        v.add(["n1 did not log giving up a dial to each named seed within %.1f s: %r" %
+               (ran, gave_up)])
+    failed = [l for l in log if any("cannot reach bus address %s" % n in l for n in names)]
+    if failed:
+        v.add(["a lookup was answered, so that dial failed rather than being cancelled: %r" %
+               failed[:2]])
+    fig(v, "dns: n1 ran %.1f s with seeds n2 and %s; the silent DNS server got %d queries (%s; "
+        "query types %s); n1 gave up %d dials at the handshake limit while their names were "
+        "resolving (%s); PING answered PONG %d of %d times meanwhile, then %r; INFO peers %s, "
+        "can_write %s, SET %r; exit status %s after SIGTERM; sanitizer reports: %d; stopped "
+        "with lookups pending: %s",
+        ran, " ".join(names), len(queries), ", ".join("%s %d" % kv for kv in per_name.items()),
+        "/".join(sorted(set(q[1] for q in queries))), sum(gave_up.values()),
+        ", ".join("%s %d" % kv for kv in gave_up.items()), pongs, polls, pong,
+        " ".join("%s=%s" % p for p in peers), inf.get("can_write"), wrote, code, len(at),
+        leaks[0][len("SUMMARY: "):] if leaks else "no leak report")
+    return v
+
+
 SCENARIOS = [
     ("1", "baseline", s_baseline),
     ("2", "crash-restart", s_crash_restart),
@@ -798,6 +979,7 @@ SCENARIOS = [
     ("8", "pause", pause),
     ("9", "loss", lossy_bus),
     ("10", "clock-skew", clock_skew),
+    ("11", "dns-cancel", dns_cancel),
 ]
 
 
