@@ -311,9 +311,9 @@ def sec_cluster(res, out_dir, md, checks):
             checks.append(("cluster: p50 latency, 1 client", "< 0.2 ms",
                            "%.3f vs %.3f ms" % (p50, median(col(b, "p50_ms"))),
                            "%.2f" % ratio(p50, median(col(b, "p50_ms"))), p50 < 0.2))
-    md.append("\nrepram's bus is TLS 1.3 (cluster-secret); Redis's replication link is plain TCP. Where "
-              "repram's latency tail comes from (anti-entropy rounds scanning the keyspace while "
-              "writes are in flight): bench/README.md, \"Findings and fixes\".")
+    md.append("\nrepram's bus is TLS 1.3 (cluster-secret); Redis's replication link is plain TCP. What "
+              "the cluster's CPU per write and latency tail depend on (bus wake-ups, anti-entropy "
+              "rounds under write load): bench/README.md, \"Findings and fixes\".")
     md.append("\n![cluster](cluster.png)\n")
     d1 = data_file(out_dir, "cluster_rps", ab_rows(g_rps))
     d2 = data_file(out_dir, "cluster_lat", ab_rows(g_lat))
