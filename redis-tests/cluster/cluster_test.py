@@ -27,7 +27,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "semantics"))
-from harness import SERVER, Conn, RespError  # noqa: E402
+from harness import SERVER, Conn, RespError, free_port  # noqa: E402
 
 WORK = os.environ.get("WORK") or "/tmp"
 SECRET = "3f1c9a7be0d24c65a8f1e2d3c4b5a697"
@@ -51,24 +51,6 @@ def check(cond, what):
 
 # ---------------------------------------------------------------------------------------------
 # ports and processes
-
-_taken = set()
-
-
-def free_port():
-    """A loopback port nothing listens on, not handed out before by this script."""
-    for _ in range(500):
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", 0))
-            p = s.getsockname()[1]
-        finally:
-            s.close()
-        if p not in _taken:
-            _taken.add(p)
-            return p
-    raise RuntimeError("no free port")
-
 
 STARTED = []  # every Popen this script started
 

@@ -35,18 +35,26 @@ class RespError(Exception):
     """An error reply; str(e) is the text after '-'."""
 
 
+_handed_out = set()
+
+
 def free_port():
-    for _ in range(200):
+    """A loopback port nothing listens on, whose default bus port (port + 10000) is free too,
+    and not handed out before by this process (servers started later cannot collide)."""
+    for _ in range(500):
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", 0))
             p = s.getsockname()[1]
         finally:
             s.close()
+        if p in _handed_out:
+            continue
         if p + 10000 < 65536:
             t = socket.socket()
             try:
                 t.bind(("127.0.0.1", p + 10000))
+                _handed_out.add(p)
                 return p
             except OSError:
                 continue
