@@ -144,6 +144,7 @@ SRV_TEST_DEPS_test_config := config util log ratelimit
 SRV_TEST_DEPS_test_ratelimit := ratelimit
 SRV_TEST_DEPS_test_encode := encode
 SRV_TEST_DEPS_test_util := util
+SRV_TEST_DEPS_test_loop := loop
 
 .SECONDEXPANSION:
 $(TESTBIN)/resp/%: $(OBJ)/resp/tests/%.o $(RESP_OBJS) $(call mock_objs,resp)

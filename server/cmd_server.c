@@ -26,6 +26,7 @@
 #include "server/db.h"
 #include "server/info.h"
 #include "server/log.h"
+#include "server/loop.h"
 #include "server/net.h"
 #include "server/replica.h"
 #include "server/server.h"
@@ -248,6 +249,9 @@ static void config_resetstat_cmd(srv_client *c, int argc, const resp_arg *argv)
     srv.stats.evicted_keys_base = ttl_dict_stats(srv.db)->evicted;
     srv_commands_reset_stats();
     srv_info_reset_stats();
+    srv.loop.poll_hits = 0;
+    srv.loop.poll_idle_ns = 0;
+    srv.loop_sleeps_base = srv_loop_sleeps();
     srv.stat_reset_ms = srv_now_ms();
     srv_reply_ok(c);
 }

@@ -161,6 +161,9 @@ const srv_option srv_options[] = {
     /* operations */
     {"hz", SRV_OPT_INT, OFF(hz), "10", 1, 500, NULL, MUT, "per second",
      "background timer frequency (expiry, idle clients)"},
+    {"busy-poll-us", SRV_OPT_INT, OFF(busy_poll_us), "50", 0, 1000, NULL, MUT, "microseconds",
+     "while the node is at least half busy, look for new requests this long before sleeping; "
+     "0 = always sleep"},
     {"loglevel", SRV_OPT_ENUM, OFF(loglevel), "notice", 0, 0, loglevel_names, MUT, "",
      "least severe level that is logged"},
     {"logfile", SRV_OPT_STRING, OFF(logfile), "", 0, 0, NULL, 0, "path",

@@ -74,6 +74,7 @@ typedef struct srv_config {
     int ttl_clamp;           /* 1: a TTL above max-ttl is lowered to it instead of refused */
     /* internals and operations */
     int hz;                  /* background timer frequency */
+    int busy_poll_us;        /* poll this long after the last event while busy; 0 = never */
     int loglevel;            /* SRV_LOG_* */
     char *logfile;           /* "" = stderr */
     char *node_name;         /* "" = the host name, which the server resolves itself */

@@ -58,6 +58,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/db.h"
+#include "server/loop.h"
 #include "server/replica.h"
 #include "server/server.h"
 #include "server/util.h"
@@ -457,6 +458,11 @@ static void section_repram(resp_wbuf *b)
          (unsigned long long)s->oom_rejections, (unsigned long long)s->oversize_rejections,
          (unsigned long long)s->rejected_calls, (unsigned long long)s->protocol_errors,
          (unsigned long long)s->querybuf_limit_closes, (unsigned long long)srv.stat_reset_ms);
+    addf(b, "loop_busy_pct:%d\r\nloop_polling:%d\r\nloop_poll_hits:%llu\r\n"
+            "loop_poll_idle_us:%llu\r\nloop_sleeps:%llu\r\n",
+         srv.loop.busy_pct, srv.loop.polling && srv.cfg.busy_poll_us > 0,
+         (unsigned long long)srv.loop.poll_hits, (unsigned long long)(srv.loop.poll_idle_ns / 1000),
+         (unsigned long long)(srv_loop_sleeps() - srv.loop_sleeps_base));
     addf(b, "obuf_hard_limit_closes:%llu\r\nobuf_soft_limit_closes:%llu\r\n"
             "multi_queue_rejections:%llu\r\nscan_count_clamps:%llu\r\n"
             "keys_limit_rejections:%llu\r\n"

@@ -10,7 +10,8 @@
  * pidfile or logfile is set.  SIGTERM/SIGINT/SHUTDOWN stop the listeners, flush pending replies
  * for up to 2 s and leave the loop; everything is then freed so valgrind sees a clean exit.
  *
- * Where to start reading: main(), then net.c (the loop) and commands.c (dispatch).
+ * Where to start reading: main(), then net.c (client I/O), loop.c (the loop) and commands.c
+ * (dispatch).
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -189,7 +190,7 @@ int main(int argc, char **argv, char **envp)
         return 1;
     }
     srv_log(SRV_LOG_NOTICE, "ready to accept connections");
-    event_base_dispatch(srv.base);
+    srv_loop_run(srv.base, &srv.cfg.busy_poll_us, SRV_LOOP_MIN_BUSY_PCT, &srv.loop);
     srv_log(SRV_LOG_NOTICE, "repram-server is now ready to exit, bye bye...");
     int code = srv.exit_code;
     cleanup();

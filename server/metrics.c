@@ -33,6 +33,7 @@
 #include "server/encode.h"
 #include "server/http.h"
 #include "server/info.h"
+#include "server/loop.h"
 #include "server/replica.h"
 #include "server/server.h"
 
@@ -214,6 +215,27 @@ static void write_stats(struct evbuffer *out)
     }
 }
 
+/* The event loop (loop.c): how busy it is, apart from busy polling, and what polling did. */
+static void write_loop(struct evbuffer *out)
+{
+    int pct = srv.loop.busy_pct;
+    uint64_t idle_us = srv.loop.poll_idle_ns / 1000;
+    srv_prom_family(out, "repram_event_loop_busy_ratio", "gauge",
+                    "Share of the last 10 ms window the event loop spent working, busy polling "
+                    "excluded (0 to 1): the load to watch, since polling makes CPU use read high.");
+    evbuffer_add_printf(out, "repram_event_loop_busy_ratio %d.%02d\n", pct / 100, pct % 100);
+    counter(out, "repram_event_loop_sleeps_total",
+            "Times the event loop slept (voluntary context switches of its thread).",
+            srv_loop_sleeps() - srv.loop_sleeps_base);
+    counter(out, "repram_event_loop_poll_hits_total",
+            "Busy polls that found events to handle, each a sleep and wake-up saved (busy-poll-us).",
+            srv.loop.poll_hits);
+    srv_prom_family(out, "repram_event_loop_poll_idle_seconds_total", "counter",
+                    "Time spent busy polling without finding an event.");
+    evbuffer_add_printf(out, "repram_event_loop_poll_idle_seconds_total %llu.%06llu\n",
+                        (unsigned long long)(idle_us / 1000000), (unsigned long long)(idle_us % 1000000));
+}
+
 void srv_metrics_write(struct evbuffer *out)
 {
     const char *node = srv.cfg.node_name[0] ? srv.cfg.node_name : srv.hostname;
@@ -255,6 +277,7 @@ void srv_metrics_write(struct evbuffer *out)
     srv_http_metrics_latency(out);
 
     write_stats(out);
+    write_loop(out);
     srv_metrics_write_cluster(out);
 }
 

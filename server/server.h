@@ -16,6 +16,7 @@
 
 #include "cluster/cluster.h"
 #include "server/config.h"
+#include "server/loop.h"
 
 struct event_base;
 struct event;
@@ -88,6 +89,8 @@ typedef struct srv_server {
     struct srv_client *current;     /* client whose command is running, or NULL */
 
     srv_stats stats;
+    srv_loop_stats loop;            /* the event loop's busy share and polling (loop.c) */
+    uint64_t loop_sleeps_base;      /* srv_loop_sleeps() at the last CONFIG RESETSTAT */
     uint64_t start_ms;              /* wall clock at start */
     uint64_t stat_reset_ms;
     pid_t pid;

@@ -130,7 +130,7 @@ static void test_mutable_and_sensitive_flags(void **state)
     static const char *const mutable[] = {
         "timeout", "tcp-keepalive", "requirepass", "maxmemory", "maxmemory-policy",
         "proto-max-bulk-len", "client-query-buffer-limit", "max-key-size", "max-value-size",
-        "default-ttl", "max-ttl", "ttl-clamp", "hz", "loglevel", "maxclients",
+        "default-ttl", "max-ttl", "ttl-clamp", "hz", "busy-poll-us", "loglevel", "maxclients",
         "write-timeout", "cluster-queue-limit", "protected-mode", "tls-handshake-timeout",
         "client-output-buffer-limit", "multi-max-commands", "scan-max-count", "keys-max-reply",
         "http-max-body", "http-max-header-size", "http-read-header-timeout", "http-idle-timeout",
@@ -176,6 +176,7 @@ static void test_defaults(void **state)
     assert_true(c.default_ttl_s == 3600 && c.max_ttl_s == 604800);
     assert_int_equal(c.ttl_clamp, 0);
     assert_int_equal(c.hz, 10);
+    assert_int_equal(c.busy_poll_us, 50);
     assert_int_equal(c.loglevel, SRV_LOG_NOTICE);
     assert_string_equal(c.logfile, "");
     assert_string_equal(c.node_name, "");
@@ -296,6 +297,8 @@ static void test_bad_values(void **state)
     expect_file_error("port: -1\n", "1: option 'port': '-1' is out of range (0..65535)");
     expect_file_error("port: 12ab\n", "1: option 'port': invalid integer '12ab'");
     expect_file_error("hz: 0\n", "1: option 'hz': '0' is out of range (1..500)");
+    expect_file_error("busy-poll-us: 1001\n",
+                      "1: option 'busy-poll-us': '1001' is out of range (0..1000)");
     expect_file_error("max-value-size: 1gb\n",
                       "1: option 'max-value-size': '1gb' is out of range (1..512mb)");
     expect_file_error("proto-max-bulk-len: 1000\n",
