@@ -127,6 +127,9 @@ class Server:
     def cpu_ticks(self):
         return proc_cpu_ticks(self.pid)
 
+    def sleeps(self):
+        return proc_sleeps(self.pid)
+
     def stop(self, grace=10.0):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -156,6 +159,19 @@ def proc_cpu_ticks(pid):
         return int(fields[11]) + int(fields[12])
     except OSError:
         return 0
+
+
+def proc_sleeps(pid):
+    """Voluntary context switches of a process's main thread: how often it slept, nearly always
+    waiting for events."""
+    try:
+        with open("/proc/%d/task/%d/status" % (pid, pid)) as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def machine_busy_ticks(niced=False):
@@ -206,6 +222,7 @@ class CpuWindow:
         self.busy0 = machine_busy_ticks()
         self.nice0 = machine_busy_ticks(niced=True)
         self.srv0 = [s.cpu_ticks() for s in servers]
+        self.sleeps0 = [s.sleeps() for s in servers]
 
     def finish(self, client_cpu_s):
         wall = max(time.time() - self.t0, 1e-6)
@@ -217,6 +234,7 @@ class CpuWindow:
             "niced_cpu_pct": round(100 * niced / wall, 1),
             "server_cpu_pct": [round(100 * x / wall, 1) for x in srv],
             "server_cpu_s": srv,
+            "server_sleeps": [s.sleeps() - a for s, a in zip(self.servers, self.sleeps0)],
             "client_cpu_pct": round(100 * client_cpu_s / wall, 1),
             "foreign_cpu_pct": round(100 * foreign / wall, 1),
         }

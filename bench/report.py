@@ -92,6 +92,12 @@ def col(runs, key):
     return [r[key] for r in runs if r.get(key) is not None]
 
 
+def sleeps(runs):
+    """Median server sleeps per request, or n/a for results recorded before it was measured."""
+    xs = col(runs, "sleeps_per_req")
+    return "%.3f" % median(xs) if xs else "n/a"
+
+
 # ---- gnuplot
 
 
@@ -156,20 +162,22 @@ def sec_throughput(res, out_dir, md, checks):
                                                       else res["requests"][1]),
                  fnum(res["requests"]["16"] if "16" in res["requests"] else res["requests"][16])))
     md.append("| test | repram rps (min..max) | Redis rps (min..max) | ratio | repram p50 / p99 | "
-              "Redis p50 / p99 | server CPU % repram / Redis | server CPU µs/request repram / Redis | foreign CPU % (median) |")
-    md.append("|---|---|---|---|---|---|---|---|---|")
+              "Redis p50 / p99 | server CPU % repram / Redis | server CPU µs/request repram / Redis | "
+              "server sleeps/request repram / Redis | foreign CPU % (median) |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|")
     groups_rps, groups_lat = [], []
     for cmd, pl in tests:
         a = pick(runs, system="repram", test=cmd, pipeline=pl)
         b = pick(runs, system="redis", test=cmd, pipeline=pl)
         ra, rb = median(col(a, "rps")), median(col(b, "rps"))
         q = ratio(ra, rb)
-        md.append("| %s P%d | %s (%s) | %s (%s) | **%.2f** | %.3f / %.3f | %.3f / %.3f | %.0f / %.0f | %.2f / %.2f | %.0f |"
+        md.append("| %s P%d | %s (%s) | %s (%s) | **%.2f** | %.3f / %.3f | %.3f / %.3f | %.0f / %.0f | %.2f / %.2f | %s / %s | %.0f |"
                   % (cmd, pl, fnum(ra), rng(col(a, "rps")), fnum(rb), rng(col(b, "rps")), q,
                      median(col(a, "p50_ms")), median(col(a, "p99_ms")), median(col(b, "p50_ms")),
                      median(col(b, "p99_ms")), median(col(a, "server_cpu_pct")),
                      median(col(b, "server_cpu_pct")), median(col(a, "cpu_us_per_req")),
-                     median(col(b, "cpu_us_per_req")), median(col(a + b, "foreign_cpu_pct"))))
+                     median(col(b, "cpu_us_per_req")), sleeps(a), sleeps(b),
+                     median(col(a + b, "foreign_cpu_pct"))))
         checks.append(("%s throughput, pipeline %d" % (cmd, pl), "ratio >= 1.00",
                        "%s vs %s rps" % (fnum(ra), fnum(rb)), "%.2f" % q, q >= 1.0))
         groups_rps.append(("%s P%d" % (cmd, pl), col(a, "rps"), col(b, "rps")))
