@@ -886,7 +886,7 @@ bus *cl_bus_create(cluster *cl, struct event_base *base, char *err, size_t errle
         b->ctx = cl_tls_ctx_certs(c->tls_cert_file, c->tls_key_file, c->tls_ca_file, err, errlen);
         b->mtls = 1;
     } else if (c->secret) {
-        b->ctx = cl_tls_ctx_psk(c->secret, c->cluster_name, err, errlen);
+        b->ctx = cl_tls_ctx_psk(c->secret, c->secret_accept, c->cluster_name, err, errlen);
     }
     if ((c->tls_cert_file || c->secret) && !b->ctx) {
         free(b);

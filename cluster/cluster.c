@@ -55,6 +55,7 @@ static int copy_config(cluster *cl, const cluster_config *c)
     cl->cfg.tls_key_file = own(cl, c->tls_key_file);
     cl->cfg.tls_ca_file = own(cl, c->tls_ca_file);
     cl->cfg.secret = own(cl, c->secret);
+    cl->cfg.secret_accept = own(cl, c->secret_accept);
     if (own_list(cl, c->bind, c->bind_count, &cl->cfg.bind) < 0 ||
         own_list(cl, c->seeds, c->seed_count, &cl->cfg.seeds) < 0 ||
         own_list(cl, c->members, c->member_count, &cl->cfg.members) < 0)
@@ -85,6 +86,10 @@ static const char *check_config(const cluster_config *c)
     if (tls && c->secret) return "set either cluster-secret or cluster-tls-*, not both";
     if (c->secret && strlen(c->secret) < SECRET_MIN_LEN)
         return "cluster-secret must be at least 16 characters (e.g. 32 random hex digits)";
+    if (c->secret_accept && !c->secret)
+        return "cluster-secret-accept needs cluster-secret: it only adds a second secret to it";
+    if (c->secret_accept && strlen(c->secret_accept) < SECRET_MIN_LEN)
+        return "cluster-secret-accept must be at least 16 characters, as cluster-secret";
     if (!tls && !c->secret && !c->insecure)
         return "the cluster bus has no authentication: set cluster-secret, or "
                "cluster-tls-cert-file/-key-file/-ca-cert-file, or (for tests only) "

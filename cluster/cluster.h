@@ -111,6 +111,7 @@ typedef struct cluster_config {
     /* authentication: exactly one of (tls files), (secret), (insecure) */
     const char *tls_cert_file, *tls_key_file, *tls_ca_file;
     const char *secret;
+    const char *secret_accept; /* optional second secret peers may dial with (rotation) */
     int insecure;
     uint64_t node_timeout_ms;     /* silence before a peer is suspected */
     uint64_t write_timeout_ms;    /* how long a write waits for its quorum */

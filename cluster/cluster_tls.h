@@ -10,8 +10,11 @@
 
 #include "cluster/cluster_internal.h"
 
-/* A TLS 1.3 context authenticated by a key derived from the shared secret.  NULL + err. */
-SSL_CTX *cl_tls_ctx_psk(const char *secret, const char *cluster_name, char *err, size_t errlen);
+/* A TLS 1.3 context authenticated by a key derived from the shared secret; `accept` (or NULL)
+ * is a second secret whose key peers may also use (rotation, see tls.c).  Dials always use
+ * `secret`.  NULL + err. */
+SSL_CTX *cl_tls_ctx_psk(const char *secret, const char *accept, const char *cluster_name,
+                        char *err, size_t errlen);
 
 /* A TLS 1.3 context for mutual TLS with the cluster CA.  NULL + err naming the option and file. */
 SSL_CTX *cl_tls_ctx_certs(const char *cert_file, const char *key_file, const char *ca_file,

@@ -13,6 +13,16 @@
  *     which is the challenge-response: a recorded handshake or session cannot be replayed into a
  *     new connection, and TLS's record sequence numbers reject replayed or reordered frames inside
  *     one.  No certificates are involved; early data (0-RTT, replayable) is never enabled.
+ *     Rotation: `cluster-secret-accept` adds a second key that peers may dial with, while this
+ *     node dials with `cluster-secret`.  The acceptor must know which key a dialer used before
+ *     the handshake can check it, so a node with two keys names its key in the identity,
+ *     "repram-bus:<cluster>#<key id>", the key id being 8 hex digits of another HKDF output of
+ *     the secret (it reveals nothing a recorded handshake's binder does not already let an
+ *     attacker test a guess against).  A node with one key sends the plain identity, as nodes
+ *     always did, and an acceptor takes the plain identity as its cluster-secret: so nodes
+ *     without the option interoperate with older releases, and the three rolling restarts of
+ *     a rotation (A + accept B; B + accept A; B) never leave two live nodes without a key
+ *     they both accept (docs/operations.md).
  * Rejected: a home-made HMAC challenge over plain TCP.  It would authenticate the handshake but
  * leave every replicated value readable on the network and the rest of the stream forgeable.
  *
@@ -33,9 +43,14 @@
 #define BUS_READ_AHEAD_BYTES (64u * 1024)
 static const unsigned char TLS_AES_128_GCM_SHA256_ID[2] = {0x13, 0x01};
 
+#define KEY_ID_HEX 8
+
+/* keys[0] is cluster-secret (used to dial), keys[1] cluster-secret-accept when set. */
 typedef struct psk_state {
-    unsigned char key[PSK_LEN];
-    char identity[CL_STR_MAX + 16];
+    unsigned char keys[2][PSK_LEN];
+    char ids[2][CL_STR_MAX + 16 + KEY_ID_HEX]; /* "repram-bus:<cluster>#<key id>" */
+    char plain[CL_STR_MAX + 16];               /* "repram-bus:<cluster>": keys[0] */
+    int nkeys;
 } psk_state;
 
 static int psk_index = -1; /* ex_data slot of the SSL_CTX holding psk_state */
@@ -48,12 +63,12 @@ static void last_ssl_error(char *buf, size_t len)
     ERR_clear_error();
 }
 
-static SSL_SESSION *psk_session(SSL *ssl, const psk_state *ps)
+static SSL_SESSION *psk_session(SSL *ssl, const unsigned char *key)
 {
     const SSL_CIPHER *cipher = SSL_CIPHER_find(ssl, TLS_AES_128_GCM_SHA256_ID);
     SSL_SESSION *s = cipher ? SSL_SESSION_new() : NULL;
     if (!s) return NULL;
-    if (!SSL_SESSION_set1_master_key(s, ps->key, PSK_LEN) || !SSL_SESSION_set_cipher(s, cipher) ||
+    if (!SSL_SESSION_set1_master_key(s, key, PSK_LEN) || !SSL_SESSION_set_cipher(s, cipher) ||
         !SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION)) {
         SSL_SESSION_free(s);
         return NULL;
@@ -75,10 +90,15 @@ static int psk_use_session(SSL *ssl, const EVP_MD *md, const unsigned char **id,
         *sess = NULL;
         return 1;
     }
-    *sess = psk_session(ssl, ps);
-    *id = (const unsigned char *)ps->identity;
-    *idlen = strlen(ps->identity);
+    *sess = psk_session(ssl, ps->keys[0]);
+    *id = (const unsigned char *)(ps->nkeys > 1 ? ps->ids[0] : ps->plain);
+    *idlen = strlen((const char *)*id);
     return *sess != NULL;
+}
+
+static int identity_is(const unsigned char *identity, size_t len, const char *want)
+{
+    return len == strlen(want) && memcmp(identity, want, len) == 0;
 }
 
 static int psk_find_session(SSL *ssl, const unsigned char *identity, size_t identity_len,
@@ -86,10 +106,13 @@ static int psk_find_session(SSL *ssl, const unsigned char *identity, size_t iden
 {
     const psk_state *ps = ssl_psk(ssl);
     *sess = NULL;
-    if (!ps || identity_len != strlen(ps->identity) ||
-        memcmp(identity, ps->identity, identity_len) != 0)
-        return 1; /* no PSK: with no certificate configured the handshake then fails */
-    *sess = psk_session(ssl, ps);
+    if (!ps) return 1;
+    const unsigned char *key = NULL;
+    if (identity_is(identity, identity_len, ps->plain)) key = ps->keys[0];
+    for (int i = 0; i < ps->nkeys && !key; i++)
+        if (identity_is(identity, identity_len, ps->ids[i])) key = ps->keys[i];
+    if (!key) return 1; /* no PSK: with no certificate configured the handshake then fails */
+    *sess = psk_session(ssl, key);
     return *sess != NULL;
 }
 
@@ -106,19 +129,34 @@ static void free_psk(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long 
     }
 }
 
-static int derive_psk(const char *secret, const char *cluster_name, unsigned char *out)
+/* HKDF-SHA256 of the secret with `salt`, info = cluster name: `outlen` bytes. */
+static int derive(const char *secret, const char *salt, const char *cluster_name,
+                  unsigned char *out, size_t want)
 {
     EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
-    size_t outlen = PSK_LEN;
+    size_t outlen = want;
     int ok = kctx && EVP_PKEY_derive_init(kctx) > 0 &&
              EVP_PKEY_CTX_set_hkdf_md(kctx, EVP_sha256()) > 0 &&
-             EVP_PKEY_CTX_set1_hkdf_salt(kctx, (const unsigned char *)"repram-bus-psk-v1", 17) > 0 &&
+             EVP_PKEY_CTX_set1_hkdf_salt(kctx, (const unsigned char *)salt, (int)strlen(salt)) > 0 &&
              EVP_PKEY_CTX_set1_hkdf_key(kctx, (const unsigned char *)secret, (int)strlen(secret)) > 0 &&
              EVP_PKEY_CTX_add1_hkdf_info(kctx, (const unsigned char *)cluster_name,
                                          (int)strlen(cluster_name)) > 0 &&
-             EVP_PKEY_derive(kctx, out, &outlen) > 0 && outlen == PSK_LEN;
+             EVP_PKEY_derive(kctx, out, &outlen) > 0 && outlen == want;
     EVP_PKEY_CTX_free(kctx);
     return ok ? 0 : -1;
+}
+
+/* The key and its identity "repram-bus:<cluster>#<key id>" for one secret. */
+static int derive_key(psk_state *ps, int i, const char *secret, const char *cluster_name)
+{
+    unsigned char kid[KEY_ID_HEX / 2];
+    if (derive(secret, "repram-bus-psk-v1", cluster_name, ps->keys[i], PSK_LEN) < 0 ||
+        derive(secret, "repram-bus-key-id-v1", cluster_name, kid, sizeof kid) < 0)
+        return -1;
+    int n = snprintf(ps->ids[i], sizeof ps->ids[i], "repram-bus:%s#", cluster_name);
+    for (size_t j = 0; j < sizeof kid; j++)
+        n += snprintf(ps->ids[i] + n, sizeof ps->ids[i] - (size_t)n, "%02x", kid[j]);
+    return 0;
 }
 
 static SSL_CTX *new_ctx(char *err, size_t errlen)
@@ -138,19 +176,24 @@ static SSL_CTX *new_ctx(char *err, size_t errlen)
     return ctx;
 }
 
-SSL_CTX *cl_tls_ctx_psk(const char *secret, const char *cluster_name, char *err, size_t errlen)
+SSL_CTX *cl_tls_ctx_psk(const char *secret, const char *accept, const char *cluster_name,
+                        char *err, size_t errlen)
 {
     if (psk_index < 0) psk_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_psk);
     SSL_CTX *ctx = new_ctx(err, errlen);
     if (!ctx) return NULL;
     psk_state *ps = OPENSSL_zalloc(sizeof *ps);
-    if (!ps || derive_psk(secret, cluster_name, ps->key) < 0) {
+    if (!ps || derive_key(ps, 0, secret, cluster_name) < 0 ||
+        (accept && derive_key(ps, 1, accept, cluster_name) < 0)) {
+        if (ps) OPENSSL_cleanse(ps, sizeof *ps);
         OPENSSL_free(ps);
         SSL_CTX_free(ctx);
-        snprintf(err, errlen, "cannot derive the bus key from cluster-secret");
+        snprintf(err, errlen, "cannot derive the bus key from cluster-secret%s",
+                 accept ? " or cluster-secret-accept" : "");
         return NULL;
     }
-    snprintf(ps->identity, sizeof ps->identity, "repram-bus:%s", cluster_name);
+    ps->nkeys = accept ? 2 : 1;
+    snprintf(ps->plain, sizeof ps->plain, "repram-bus:%s", cluster_name);
     /* The PSK is bound to SHA-256; a server that picked a SHA-384 suite would ignore it and fall
      * back to certificates, which this context has none of. */
     SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256");

@@ -185,6 +185,10 @@ const srv_option srv_options[] = {
      "all members must use the same; nodes of another cluster are refused"},
     {"cluster-secret", SRV_OPT_STRING, OFF(cluster_secret), "", 0, 0, NULL, SRV_OPT_SENSITIVE,
      "secret", "shared secret authenticating and encrypting the bus (TLS 1.3 PSK); >= 16 chars"},
+    {"cluster-secret-accept", SRV_OPT_STRING, OFF(cluster_secret_accept), "", 0, 0, NULL,
+     SRV_OPT_SENSITIVE, "secret",
+     "a second secret peers may dial with while the cluster secret is rotated; this node dials "
+     "with cluster-secret; empty = none"},
     {"cluster-tls-cert-file", SRV_OPT_STRING, OFF(cluster_tls_cert_file), "", 0, 0, NULL, 0,
      "path", "this node's certificate for mutual TLS on the bus (with key and CA files)"},
     {"cluster-tls-key-file", SRV_OPT_STRING, OFF(cluster_tls_key_file), "", 0, 0, NULL, 0,

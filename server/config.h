@@ -88,6 +88,7 @@ typedef struct srv_config {
     int cluster_member_count;/* must follow cluster_members */
     char *cluster_name;
     char *cluster_secret;    /* shared secret: the bus runs TLS 1.3 with a key derived from it */
+    char *cluster_secret_accept; /* a second secret peers may use (rotation); "" = none */
     char *cluster_tls_cert_file, *cluster_tls_key_file, *cluster_tls_ca_cert_file;
     int cluster_insecure;    /* 1: allow a plain-TCP bus (tests only) */
     long long node_timeout_ms;

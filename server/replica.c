@@ -550,6 +550,7 @@ int srv_repl_start(void)
     cc.tls_key_file = srv.cfg.cluster_tls_key_file[0] ? srv.cfg.cluster_tls_key_file : NULL;
     cc.tls_ca_file = srv.cfg.cluster_tls_ca_cert_file[0] ? srv.cfg.cluster_tls_ca_cert_file : NULL;
     cc.secret = srv.cfg.cluster_secret[0] ? srv.cfg.cluster_secret : NULL;
+    cc.secret_accept = srv.cfg.cluster_secret_accept[0] ? srv.cfg.cluster_secret_accept : NULL;
     cc.insecure = srv.cfg.cluster_insecure;
     cc.node_timeout_ms = (uint64_t)srv.cfg.node_timeout_ms;
     cc.write_timeout_ms = (uint64_t)srv.cfg.write_timeout_ms;
@@ -577,8 +578,10 @@ int srv_repl_start(void)
     if (srv_digest_enable() < 0 || srv_shadow_enable() < 0) abort();
     srv_log(SRV_LOG_NOTICE, "cluster: node %s, %d voters (quorum %d), bus port %d, %s", cc.node_name,
             cc.cluster_size, cluster_quorum(cl), cc.port,
-            cc.tls_cert_file ? "mutual TLS" : cc.secret ? "TLS with the shared secret"
-                                                        : "INSECURE plain TCP");
+            cc.tls_cert_file     ? "mutual TLS"
+            : cc.secret_accept ? "TLS with the shared secret (a second one accepted)"
+            : cc.secret        ? "TLS with the shared secret"
+                               : "INSECURE plain TCP");
     return 0;
 }
 

@@ -538,6 +538,16 @@ static void test_config_checks(void **state)
     cfg.secret = "short";
     assert_null(cluster_create(NULL, &cfg, &cb, err, sizeof err));
     assert_non_null(strstr(err, "16"));
+    /* a second secret without a first, or a short one */
+    cfg.secret = NULL;
+    cfg.secret_accept = "0123456789abcdef0123";
+    assert_null(cluster_create(NULL, &cfg, &cb, err, sizeof err));
+    assert_non_null(strstr(err, "cluster-secret-accept needs cluster-secret"));
+    cfg.secret = "0123456789abcdef0123";
+    cfg.secret_accept = "short";
+    assert_null(cluster_create(NULL, &cfg, &cb, err, sizeof err));
+    assert_non_null(strstr(err, "cluster-secret-accept must be at least 16"));
+    cfg.secret_accept = NULL;
     /* half a TLS configuration */
     cfg.secret = NULL;
     cfg.tls_cert_file = "/x/cert.pem";

@@ -12,7 +12,8 @@
 #                                            deploy/compose's one-shot "secrets" service
 #   repram-entrypoint COMMAND [ARGS...]      run COMMAND (e.g. repram, sh)
 #
-# Secrets as files: for each of CLUSTER_SECRET, REQUIREPASS, HTTP_WRITE_TOKEN and HTTP_READ_TOKEN, when
+# Secrets as files: for each of CLUSTER_SECRET, CLUSTER_SECRET_ACCEPT, REQUIREPASS, HTTP_WRITE_TOKEN
+# and HTTP_READ_TOKEN, when
 # REPRAM_<NAME>_FILE names a file, its content (without the final newline) becomes REPRAM_<NAME>.
 # Files keep secrets out of `docker inspect` and out of compose files; repram-server itself
 # only reads REPRAM_<NAME>.
@@ -47,7 +48,7 @@ gen_secrets() {
 
 secret_files() {
     local name var file
-    for name in CLUSTER_SECRET REQUIREPASS HTTP_WRITE_TOKEN HTTP_READ_TOKEN; do
+    for name in CLUSTER_SECRET CLUSTER_SECRET_ACCEPT REQUIREPASS HTTP_WRITE_TOKEN HTTP_READ_TOKEN; do
         var="REPRAM_${name}_FILE"
         file=${!var:-}
         [ -n "$file" ] || continue

@@ -938,6 +938,45 @@ def sc_restart():
     replicated_everywhere([a, b, c], "to-new-n3", "2")
 
 
+def sc_rotate_secret():
+    """cluster-secret rotated in three rolling restarts (A + accept B, B + accept A, B): writable throughout, no handshake refused, data kept"""
+    new = "rotated-secret-0123456789abcdef"
+    nodes = make_cluster(3)
+    wait_healthy(nodes)
+    check(nodes[0].cmd("SET", "before-rotation", "kept", "EX", "600") == "OK", "write before")
+    seeds = [x.bus_addr for x in nodes]
+    steps = [("A+B", ["--cluster-secret", SECRET, "--cluster-secret-accept", new]),
+             ("B+A", ["--cluster-secret", new, "--cluster-secret-accept", SECRET]),
+             ("B", ["--cluster-secret", new])]
+    for label, auth in steps:
+        for i, x in enumerate(nodes):
+            x.stop()
+            x.auth = auth
+            x.start(seeds)
+            wait_healthy(nodes, 15)  # includes the restarted node's bootstrap from its peers
+            for y in nodes:
+                check(info_int(y, "bus_auth_failures") == 0,
+                      "step %s, %s restarted: %s refused %d handshake(s)"
+                      % (label, x.name, y.name, info_int(y, "bus_auth_failures")))
+            key = "rot:%s:%s" % (label, x.name)
+            check(x.cmd("SET", key, "1", "EX", "600") == "OK", "write through restarted %s" % x.name)
+            replicated_everywhere(nodes, key, "1")
+            other = nodes[(i + 1) % 3]
+            check(other.cmd("SET", key + ":to", "2", "EX", "600") == "OK", "write through %s" % other.name)
+            replicated_everywhere(nodes, key + ":to", "2")
+    replicated_everywhere(nodes, "before-rotation", "kept")
+    with open(nodes[0].log, "rb") as f:
+        log = f.read()
+    check(SECRET.encode() not in log and new.encode() not in log, "a secret reached the log")
+    # the old secret is now refused
+    rogue = Node("n4", 3, secret_auth())
+    rogue.start(seeds)
+    wait_until("the node with the old secret refused",
+               lambda: info_int(nodes[0], "bus_auth_failures") > 0, 8)
+    check(nodes[0].info().get("nodes_reachable") == "3", "the old-secret node joined")
+    rogue.stop()
+
+
 # A hand-written member speaking the bus protocol (cluster-insecure only): frame header
 # magic "RPB1" | length u32 | version u16 | type u16 | hlc u64; strings are u8 length + bytes.
 HELLO, HELLO_OK, HELLO_ERR, PING, PONG, REPL, ACK = 1, 2, 3, 4, 5, 6, 7
@@ -1094,6 +1133,7 @@ SCENARIOS = [
     ("wait", sc_wait),
     ("refuse-unauthenticated", sc_refuse_unauthenticated),
     ("restart", sc_restart),
+    ("rotate-secret", sc_rotate_secret),
     ("lww", sc_lww),
 ]
 

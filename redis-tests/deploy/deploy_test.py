@@ -129,7 +129,9 @@ def env_name(option):
 
 
 # Variables the image's entry point understands besides the server's own.
-ENTRYPOINT_VARS = {"REPRAM_CLUSTER_SECRET_FILE", "REPRAM_REQUIREPASS_FILE", "REPRAM_HTTP_WRITE_TOKEN_FILE"}
+ENTRYPOINT_VARS = {"REPRAM_CLUSTER_SECRET_FILE", "REPRAM_CLUSTER_SECRET_ACCEPT_FILE",
+                   "REPRAM_REQUIREPASS_FILE", "REPRAM_HTTP_WRITE_TOKEN_FILE",
+                   "REPRAM_HTTP_READ_TOKEN_FILE"}
 
 
 def unknown_repram_vars(names, options):

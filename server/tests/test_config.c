@@ -139,7 +139,8 @@ static void test_mutable_and_sensitive_flags(void **state)
         "resp-rate-limit", "resp-rate-burst",
         NULL,
     };
-    static const char *const sensitive[] = {"requirepass", "cluster-secret", "http-write-token",
+    static const char *const sensitive[] = {"requirepass", "cluster-secret", "cluster-secret-accept",
+                                            "http-write-token",
                                             "http-read-token", NULL};
 
     (void)state;
